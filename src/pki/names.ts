@@ -24,7 +24,6 @@ function attributeValue(attribute: NameAttribute): asn1js.BaseStringBlock {
   if ([...value].length > MAX_ATTRIBUTE_LENGTH) {
     throw new RangeError(`DN attribute ${type} is longer than ${MAX_ATTRIBUTE_LENGTH} characters`);
   }
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new RangeError(`DN attribute ${type} contains control characters`);
   }
