@@ -2,7 +2,7 @@
 // line, over "native" methods (_connect, _transmit, ...) that talk to the simulated pcscd instead
 // of libpcsclite. Callbacks and events arrive asynchronously, as they do from the native threads.
 import { EventEmitter } from 'node:events';
-import { pcscError, SCARD, scardCtlCode, type ScardConstants } from './constants.js';
+import { pcscError, SCARD, type ScardConstants } from './constants.js';
 import type { Handle, MockPcscSystem, Result } from './system.js';
 
 export interface ConnectOptions {
@@ -265,8 +265,9 @@ export class MockCardReader extends EventEmitter {
     });
   }
 
+  /** pcsclite's formula on Linux/macOS (no range check, like the package). */
   SCARD_CTL_CODE(code: number): number {
-    return scardCtlCode(code);
+    return 0x42000000 + code;
   }
 }
 

@@ -113,10 +113,4 @@ export function pcscError(fn: PcscFunction, code: number): Error {
   return new Error(`${fn} error: ${pcscErrorText(code)}(0x${hex})`);
 }
 
-/** SCARD_CTL_CODE on Linux/macOS, as `CardReader.prototype.SCARD_CTL_CODE` computes it. */
-export function scardCtlCode(code: number): number {
-  return 0x42000000 + code;
-}
-
-/** PC/SC part 10: the control code that lists a reader's features. */
-export const CM_IOCTL_GET_FEATURE_REQUEST = scardCtlCode(3400);
+export { CM_IOCTL_GET_FEATURE_REQUEST, scardCtlCode } from '../../src/iso7816/part10.js';

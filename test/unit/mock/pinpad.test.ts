@@ -7,7 +7,7 @@ import {
   FEATURE_VERIFY_PIN_DIRECT,
   SCARD,
 } from '../../../native-mocks/pcsclite/index.js';
-import { formatPinApdu } from '../../../native-mocks/pcsclite/pin-block.js';
+import { buildVerifyPinDirect } from '../../../src/iso7816/part10.js';
 import { TestCard } from '../../support/test-card.js';
 import { connect, control, transmit, waitReader } from './helpers.js';
 
@@ -143,35 +143,13 @@ describe('mock pcsclite: pinpad reader', () => {
     await connect(idle, { share_mode: SCARD.SCARD_SHARE_DIRECT, protocol: 0 });
     expect((await control(idle, CM_IOCTL_GET_FEATURE_REQUEST, Buffer.alloc(0)))[0]).toBe(FEATURE_VERIFY_PIN_DIRECT);
   });
-});
 
-describe('pinpad PIN block formatting', () => {
-  const apdu = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
-  const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex').toUpperCase();
-
-  it('variable length (block size 0): the data field is the PIN and Lc follows', () => {
-    const out = formatPinApdu({ formatString: 0x82, pinBlockString: 0x00, pinLengthFormat: 0x00 }, apdu('00 20 00 01 00'), '123456');
-    expect(hexOf(out)).toBe('0020000106313233343536');
-  });
-
-  it('right-justified ASCII in an 8-byte block', () => {
-    const out = formatPinApdu({ formatString: 0x86, pinBlockString: 0x08, pinLengthFormat: 0x00 }, apdu('00 20 00 01 08 00 00 00 00 00 00 00 00'), '1234');
-    expect(hexOf(out)).toBe('002000010800000000' + '31323334');
-  });
-
-  it('bit units: BCD PIN at bit 8, an 8-bit length at byte 0', () => {
-    // bmFormatString 0x41: bit units, position 8, left, BCD; block: 8-bit length, 8 bytes; length in bytes at 0
-    const out = formatPinApdu({ formatString: 0x41, pinBlockString: 0x88, pinLengthFormat: 0x10 }, apdu('00 20 00 01 08 00 FF FF FF FF FF FF FF'), '1234');
-    expect(hexOf(out)).toBe('0020000108041234FFFFFFFFFF');
-  });
-
-  it('binary digits are one byte each', () => {
-    const out = formatPinApdu({ formatString: 0x80, pinBlockString: 0x04, pinLengthFormat: 0x00 }, apdu('00 20 00 01 04 FF FF FF FF'), '1290');
-    expect(hexOf(out)).toBe('002000010401020900');
-  });
-
-  it('refuses PINs that do not fit and non-digits', () => {
-    expect(() => formatPinApdu({ formatString: 0x82, pinBlockString: 0x04, pinLengthFormat: 0 }, apdu('00 20 00 01 04 FF FF FF FF'), '12345')).toThrow();
-    expect(() => formatPinApdu({ formatString: 0x82, pinBlockString: 0x04, pinLengthFormat: 0 }, apdu('00 20 00 01 04 FF FF FF FF'), '12a4')).toThrow();
+  it('accepts what the iso7816 layer builds for a CPS3 VERIFY (ASCII, FF padding)', async () => {
+    const { mock, card, r, verifyCode } = await pinpadSetup();
+    const structure = buildVerifyPinDirect({ apdu: { cla: 0x00, ins: 0x20, p1: 0x00, p2: 0x01 }, pinFormat: 'ascii', pinMinLength: 4, pinMaxLength: 8 });
+    mock.setPinpadEntry('Pinpad', '1234');
+    expect(await control(r, verifyCode, Buffer.from(structure))).toEqual(Buffer.from([0x90, 0x00]));
+    expect(card.verified).toBe(true);
+    expect(mock.apduLog('Pinpad').at(-1)?.command).toBe('00 20 00 01 08 31 32 33 34 FF FF FF FF');
   });
 });
