@@ -13,6 +13,9 @@
 import { checkByte, checkInteger, copyBytes } from './bytes.js';
 import { Iso7816ParseError } from './errors.js';
 
+// Hex helpers live in hex.ts; re-exported here because APDU code and its callers use them together.
+export { fromHex, hex } from './hex.js';
+
 export interface CommandApdu {
   cla: number;
   ins: number;
