@@ -30,6 +30,7 @@ import {
   type Validity,
 } from './profiles.js';
 import { normalizeSerialHex, randomSerial, serialFromHex, serialToHex } from './serial.js';
+import { wholeSeconds } from './x509-time.js';
 import {
   PkiStateStore,
   INDEX_FORMAT,
@@ -133,6 +134,11 @@ function normalizeCrlBaseUrl(url: string): string {
   const parsed = new URL(url); // throws on a malformed URL
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new RangeError(`CRL base URL must be http(s): ${url}`);
   return url.replace(/\/+$/, '');
+}
+
+/** Certificates hold whole seconds; so does the index. */
+function wholeSecondsValidity(validity: Validity): Validity {
+  return { notBefore: wholeSeconds(validity.notBefore), notAfter: wholeSeconds(validity.notAfter) };
 }
 
 function sha256Hex(text: string): string {
@@ -298,7 +304,7 @@ export class TestPki {
     const profileOptions = { crlUrl: this.crlUrl('persons'), profession };
 
     const certificates = await this.issueCached(key, 'practitioner', digest, async (now) => {
-      const validity = endEntityValidity(now, expired);
+      const validity = wholeSecondsValidity(endEntityValidity(now, expired));
       const [authentication, signature] = await Promise.all([
         this.issueEndEntity('persons', subjectAttributes, validity, practitionerAuthenticationExtensions(profileOptions)),
         this.issueEndEntity('persons', subjectAttributes, validity, practitionerSignatureExtensions(profileOptions)),
@@ -333,9 +339,10 @@ export class TestPki {
       crlBaseUrl: this.crlBaseUrl,
     };
     const digest = sha256Hex(JSON.stringify(request));
-    const { server } = await this.issueCached(key, 'server', digest, async (now) => ({
-      server: await this.issueEndEntity('organisations', subjectAttributes, endEntityValidity(now, expired), extensions),
-    }));
+    const { server } = await this.issueCached(key, 'server', digest, async (now) => {
+      const validity = wholeSecondsValidity(endEntityValidity(now, expired));
+      return { server: await this.issueEndEntity('organisations', subjectAttributes, validity, extensions) };
+    });
     if (!server) throw new Error(`issue ${key}: stored entry lacks its certificate`);
     return server;
   }
@@ -372,7 +379,7 @@ export class TestPki {
       if (serial === this.index.cas.root.serialHex) throw new Error('the root certificate cannot be revoked');
       const revocations = this.index.revocations[issuer];
       if (!revocations.some((r) => r.serialHex === serial)) {
-        revocations.push({ serialHex: serial, revokedAt: this.clock().toISOString() });
+        revocations.push({ serialHex: serial, revokedAt: wholeSeconds(this.clock()).toISOString() });
       }
       await this.reissueCrlIfNeeded(issuer, this.clock());
       await this.store.writeIndex(this.index);
@@ -525,8 +532,8 @@ async function signerOf(certificateDer: Uint8Array, privateKeyPkcs8Der: Uint8Arr
 async function writeCrl(store: PkiStateStore, ca: CaId, signer: CertificateSigner, index: PkiIndex, now: Date): Promise<StoredCrl> {
   const previous = index.crls[ca] as StoredCrl | undefined;
   const revocations = [...index.revocations[ca]].sort((a, b) => a.serialHex.localeCompare(b.serialHex));
-  const thisUpdate = now;
-  const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
+  const thisUpdate = wholeSeconds(now);
+  const nextUpdate = new Date(thisUpdate.getTime() + CRL_VALIDITY_MS);
   const number = (previous?.number ?? 0) + 1;
   const der = await buildCrl(
     {
@@ -580,7 +587,7 @@ async function createHierarchy(store: PkiStateStore, crlBaseUrl: string, now: Da
 
   for (const ca of CA_IDS) {
     const isRoot = ca === 'root';
-    const validity = caValidity(now, isRoot ? ROOT_VALIDITY_YEARS : INTERMEDIATE_VALIDITY_YEARS);
+    const validity = wholeSecondsValidity(caValidity(now, isRoot ? ROOT_VALIDITY_YEARS : INTERMEDIATE_VALIDITY_YEARS));
     const serial = randomSerial();
     const subjectAttributes = caSubjectAttributes(ca);
     const certificateDer = await buildCertificate(
