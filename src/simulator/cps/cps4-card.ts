@@ -1,0 +1,174 @@
+// Virtual CPS4 card (NXP ChipDoc applet, T=1) per cards.md: every command on logical channel 1
+// (CLA 01, 11 when chaining), the applet selected by AID and lost with `69 85` until re-selected,
+// signature through MSE (alg 28 SHA-256 PKCS#1 / 2C SHA-256 PSS) + PSO CDS of the hash, and
+// authentication as raw RSA over a host-built PKCS#1 type-1 block with key 20 (no padding byte).
+import { findTlv, parseTlv, type TlvNode } from '../../iso7816/tlv.js';
+import { Iso7816ParseError } from '../../iso7816/errors.js';
+import { CardFileSystem, type ReadCondition } from '../file-system.js';
+import { readBinary, select } from '../file-commands.js';
+import { IsoCard, fail, type CardCommand, type HandlerResult } from '../iso-card.js';
+import { sha256DigestInfo } from './card-key.js';
+import type { CpsCardModel, CpsKey } from './cps-model.js';
+import { PinCommands } from './pin-commands.js';
+
+export const CPS4_ATR = Uint8Array.from([0x3b, 0x9b, 0x18, 0x80, 0x01, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x04, 0x01, 0x00, 0x00, 0x90, 0x44]);
+
+export const CPS4_ALG = {
+  SHA1_RSA_PKCS: 0x0a,
+  SHA256_RSA_PKCS: 0x28,
+  SHA1_RSA_PSS: 0x15,
+  SHA256_RSA_PSS: 0x2c,
+} as const;
+
+const APPLICATION_CHANNEL = 1;
+
+export class Cps4Card extends IsoCard {
+  readonly family = 'CPS4' as const;
+  readonly atr = CPS4_ATR;
+
+  private readonly fs: CardFileSystem;
+  private readonly verified = new Set<number>();
+  private readonly pins: PinCommands;
+  private appletSelected = false;
+  private signatureEnv: { alg: number; keyRef: number } | undefined;
+  private rawEnv: { keyRef: number } | undefined;
+
+  constructor(private readonly model: CpsCardModel) {
+    super({ protocol: 'T1', channels: [0, APPLICATION_CHANNEL] });
+    this.fs = new CardFileSystem(model.mf);
+    this.pins = new PinCommands(model, this.verified);
+  }
+
+  protected resetApplication(): void {
+    this.verified.clear();
+    this.pins.reset();
+    this.appletSelected = false;
+    this.signatureEnv = undefined;
+    this.rawEnv = undefined;
+    this.fs.reset();
+  }
+
+  protected handle(c: CardCommand): HandlerResult {
+    if (c.channel !== APPLICATION_CHANNEL) return this.basicChannel(c);
+    if (c.ins === 0xa4) {
+      const result = select(this.fs, c, { acceptedP2: [0x04, 0x0c] });
+      if (c.p1 === 0x04) this.appletSelected = true;
+      return result;
+    }
+    if (!this.appletSelected) return fail(0x6985);
+    switch (c.ins) {
+      case 0xb0:
+        return readBinary(this.fs, c, (rule) => this.satisfied(rule));
+      case 0x20:
+        return this.pins.verify(c);
+      case 0x24:
+        return this.pins.changeReferenceData(c);
+      case 0x2c:
+        return this.pins.resetRetryCounter(c);
+      case 0x22:
+        return this.manageSecurityEnvironment(c);
+      case 0x2a:
+        return this.performSecurityOperation(c);
+      default:
+        return fail(0x6d00);
+    }
+  }
+
+  /** On the basic channel the card only answers MANAGE CHANNEL (open/close channel 1). */
+  private basicChannel(c: CardCommand): HandlerResult {
+    if (c.ins !== 0x70) return fail(0x6985);
+    if (c.p1 === 0x00 && c.p2 === 0x00) return Uint8Array.of(APPLICATION_CHANNEL);
+    if (c.p1 === 0x80 && c.p2 === APPLICATION_CHANNEL) {
+      this.appletSelected = false;
+      return new Uint8Array(0);
+    }
+    return fail(0x6a86);
+  }
+
+  private satisfied(rule: ReadCondition): boolean {
+    if (rule.kind === 'always') return true;
+    if (rule.kind === 'never') return false;
+    return this.verified.has(rule.reference);
+  }
+
+  /**
+   * MSE SET: `81 B6` (signature) with `91 02 <alg> <key ref or 80 = default signature key>`;
+   * `41 B8` with `83 01 <key ref>` for the raw RSA of the authentication key.
+   */
+  private manageSecurityEnvironment(c: CardCommand): HandlerResult {
+    let nodes: TlvNode[];
+    try {
+      nodes = parseTlv(c.data);
+    } catch (error) {
+      if (error instanceof Iso7816ParseError) return fail(0x6a80);
+      throw error;
+    }
+    if (c.p1 === 0x81 && c.p2 === 0xb6) {
+      const spec = findTlv(nodes, 0x91)?.value;
+      if (!spec || spec.length !== 2) return fail(0x6a80);
+      const alg = spec[0]!;
+      const keyRef = spec[1] === 0x80 ? this.signatureKeyRef() : spec[1]!;
+      if (!Object.values(CPS4_ALG).includes(alg as never)) fail(0x6a80);
+      const key = this.model.keys.get(keyRef);
+      if (!key || !key.uses.includes('sign')) fail(0x6a88);
+      this.signatureEnv = { alg, keyRef };
+      return new Uint8Array(0);
+    }
+    if (c.p1 === 0x41 && c.p2 === 0xb8) {
+      const ref = findTlv(nodes, 0x83)?.value;
+      if (!ref || ref.length !== 1) return fail(0x6a80);
+      const key = this.model.keys.get(ref[0]!);
+      if (!key || !key.uses.includes('authenticate')) fail(0x6a88);
+      this.rawEnv = { keyRef: ref[0]! };
+      return new Uint8Array(0);
+    }
+    return fail(0x6a86);
+  }
+
+  private signatureKeyRef(): number {
+    for (const key of this.model.keys.values()) if (key.uses.includes('sign')) return key.reference;
+    return fail(0x6a88);
+  }
+
+  private performSecurityOperation(c: CardCommand): HandlerResult {
+    if (c.p1 === 0x9e && c.p2 === 0x9a) return this.computeSignature(c);
+    if (c.p1 === 0x80 && c.p2 === 0x86) return this.rawRsa(c);
+    return fail(0x6a86);
+  }
+
+  private computeSignature(c: CardCommand): HandlerResult {
+    const env = this.signatureEnv;
+    if (!env) return fail(0x6985);
+    const key = this.usableKey(env.keyRef);
+    const sha256 = env.alg === CPS4_ALG.SHA256_RSA_PKCS || env.alg === CPS4_ALG.SHA256_RSA_PSS;
+    if (!sha256) fail(0x6a80); // SHA-1 is refused for new signatures
+    if (c.data.length !== 32) fail(0x6700);
+    if (env.alg === CPS4_ALG.SHA256_RSA_PSS) return key.rsa.signPssSha256(c.data);
+    return key.rsa.signPkcs1(sha256DigestInfo(c.data));
+  }
+
+  /** Raw RSA with the authentication key over a host-padded block: only a PKCS#1 type-1 block. */
+  private rawRsa(c: CardCommand): HandlerResult {
+    const env = this.rawEnv;
+    if (!env) return fail(0x6985);
+    const key = this.usableKey(env.keyRef);
+    if (c.data.length !== key.rsa.modulusBytes) fail(0x6700);
+    if (!isPkcs1Type1Block(c.data)) fail(0x6a80);
+    return key.rsa.raw(c.data);
+  }
+
+  private usableKey(reference: number): CpsKey {
+    const key = this.model.keys.get(reference);
+    if (!key) return fail(0x6a88);
+    if (!this.verified.has(key.pinReference)) fail(0x6982);
+    return key;
+  }
+}
+
+/** 00 01 FF…FF 00 payload, with at least 8 FF bytes: the only block the applet signs raw. */
+function isPkcs1Type1Block(block: Uint8Array): boolean {
+  if (block[0] !== 0x00 || block[1] !== 0x01) return false;
+  let i = 2;
+  while (i < block.length && block[i] === 0xff) i++;
+  return i >= 10 && i < block.length && block[i] === 0x00;
+}
