@@ -89,13 +89,21 @@ export class CardFileSystem {
     return found;
   }
 
-  /** SELECT by path: P1=08 from the MF (the MF id itself may lead the path), P1=09 from the current DF. */
+  /**
+   * SELECT by path: P1=08 from the MF, P1=09 from the current DF. A path that starts with 3F00
+   * starts at the MF either way: IAS-ECC cards (CPS3) take `00 A4 09 04 3F00 …` as an absolute path.
+   */
   selectByPath(path: Uint8Array, fromMf: boolean): FileNode | undefined {
     if (path.length === 0 || path.length % 2 !== 0) return undefined;
     const ids: number[] = [];
     for (let i = 0; i < path.length; i += 2) ids.push(((path[i] ?? 0) << 8) | (path[i + 1] ?? 0));
-    let dir = fromMf ? this.mf : this.currentDf;
-    if (fromMf && ids[0] === MF_FID) ids.shift();
+    const absolute = fromMf || ids[0] === MF_FID;
+    let dir = absolute ? this.mf : this.currentDf;
+    if (ids[0] === MF_FID) ids.shift();
+    if (ids.length === 0) {
+      this.enter(this.mf);
+      return this.mf;
+    }
     let node: FileNode = dir;
     for (const id of ids) {
       if (node.kind !== 'DF') return undefined;
@@ -142,13 +150,14 @@ export class CardFileSystem {
 /**
  * FCP template (tag 62) the way IAS-ECC cards answer SELECT with P2=04: size (80), descriptor
  * (82: 01 transparent EF, 38 DF), id (83), DF name (84), SFI (88), life cycle (8A: 05 operational
- * activated) and a compact access-rule byte string (A1 kept minimal: read always / after PIN).
+ * activated) and the security attributes in compact form (A1 { 8C AM SCB… }), which OpenSC's
+ * IAS-ECC driver requires for every EF.
  */
 export function fcpOf(node: FileNode): Uint8Array {
   const parts: Uint8Array[] = [];
   if (node.kind === 'EF') {
     parts.push(encodeTlv(0x80, u16(node.content.length)));
-    parts.push(encodeTlv(0x82, Uint8Array.of(0x01, 0x41, 0x00, 0x00).subarray(0, 1)));
+    parts.push(encodeTlv(0x82, Uint8Array.of(0x01)));
     parts.push(encodeTlv(0x83, u16(node.fid)));
     if (node.sfi !== undefined) parts.push(encodeTlv(0x88, Uint8Array.of(node.sfi << 3)));
   } else {
@@ -157,7 +166,29 @@ export function fcpOf(node: FileNode): Uint8Array {
     if (node.aid) parts.push(encodeTlv(0x84, node.aid));
   }
   parts.push(encodeTlv(0x8a, Uint8Array.of(0x05)));
+  parts.push(encodeTlv(0xa1, [encodeTlv(0x8c, compactAccessRules(node))]));
   return encodeTlv(0x62, parts);
+}
+
+/** Security condition bytes: 00 always, FF never, 1n user authentication in security environment n. */
+const SCB_ALWAYS = 0x00;
+const SCB_NEVER = 0xff;
+const SCB_USER_AUTH = 0x10;
+
+/**
+ * Compact access rules (ISO 7816-4 §9.3.1): access-mode byte 7B (delete, terminate, activate,
+ * deactivate, update, read / for a DF: create EF instead of read) then one SCB per set bit.
+ * Nothing may be changed on a personalised card; reading follows the file's read condition.
+ */
+function compactAccessRules(node: FileNode): Uint8Array {
+  const read = node.kind === 'DF' ? SCB_ALWAYS : scbOf(node.read);
+  return Uint8Array.of(0x7b, SCB_NEVER, SCB_NEVER, SCB_NEVER, SCB_NEVER, SCB_NEVER, node.kind === 'DF' ? SCB_NEVER : read);
+}
+
+function scbOf(rule: ReadCondition): number {
+  if (rule.kind === 'always') return SCB_ALWAYS;
+  if (rule.kind === 'never') return SCB_NEVER;
+  return SCB_USER_AUTH | (rule.reference & 0x0f);
 }
 
 export function u16(value: number): Uint8Array {

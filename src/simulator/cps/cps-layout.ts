@@ -148,6 +148,8 @@ function efAtr(): Uint8Array {
     Uint8Array.of(0x80),
     encodeTlv(0x43, Uint8Array.of(0xb8)),
     encodeTlv(0x47, Uint8Array.of(0x00, 0x00, 0x00)),
+    // Pre-issuing data: IC manufacturer, IC type, OS version, IAS-ECC version (OpenSC needs 4 bytes).
+    encodeTlv(0x46, Uint8Array.of(0x05, 0x25, 0x03, 0x10)),
     encodeTlv(0xe0, [encodeTlv(0x02, u16(0x00ff)), encodeTlv(0x02, u16(0x0100)), encodeTlv(0x02, u16(0x00ff)), encodeTlv(0x02, u16(0x0100))]),
   ]);
 }
