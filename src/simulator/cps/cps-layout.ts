@@ -91,8 +91,8 @@ export function buildCpsModel(profile: CpsProfile, persona: CpsPersona, credenti
     x509Certificate({ label: 'Certificat de Signature CPS', id: keyIdSign, path: fidPath(0x3f00, FID.APPLICATION, FID.CERT_SIGNATURE), length: signCert.length }),
   ]);
   const aodf = concatAll([
-    pinObject({ label: 'PIN CPS', authId, ...PIN_POLICY, path: fidPath(0x3f00) }),
-    pinObject({ label: 'PUK CPS', authId: Uint8Array.of(PIN_REF.PUK), ...PUK_POLICY, path: fidPath(0x3f00), unblockingPin: true }),
+    pinObject({ label: 'PIN CPS', authId, ...PIN_POLICY }),
+    pinObject({ label: 'PUK CPS', authId: Uint8Array.of(PIN_REF.PUK), ...PUK_POLICY, unblockingPin: true }),
   ]);
 
   const dataObjects: { label: string; fid: number; content: Uint8Array }[] = [
@@ -124,7 +124,7 @@ export function buildCpsModel(profile: CpsProfile, persona: CpsPersona, credenti
   const mf = df(0x3f00, [
     ef(FID.DIR, dirRecord({ aid: profile.aid, label: 'CPS', path: appPath })),
     ef(FID.ATR, efAtr()),
-    ef(FID.SN_ICC, encodeTlv(0x5a, concatAll([Uint8Array.of(0x80, 0x25, 0x00, 0x00, 0x01), serialBcd(persona.cardSerial)]))),
+    ef(FID.SN_ICC, encodeTlv(0x5a, concatAll([Uint8Array.of(0x80, 0x25, 0x00, 0x00, 0x01), serialBcd(persona.cardSerial)])), { sfi: 0x1c }),
     application,
   ]);
 

@@ -235,7 +235,9 @@ export class Cps3Card extends IsoCard {
   /** GET DATA 3F FF: security data objects (PIN and key SDOs) for hosts such as OpenSC. */
   private getData(c: CardCommand): HandlerResult {
     if (c.p1 !== 0x3f || c.p2 !== 0xff) fail(0x6a86);
-    const answer = sdoResponse(this.model, c.data, this.fs.currentDf === this.model.mf || this.fs.currentDf === this.model.application, (ref) => this.verified.has(ref));
+    // PIN SDOs live in the MF, key SDOs in the application DF: each is found from there.
+    if (this.fs.currentDf !== this.model.mf && this.fs.currentDf !== this.model.application) fail(0x6a88);
+    const answer = sdoResponse(this.model, c.data);
     if (!answer) return fail(0x6a88);
     return answer;
   }

@@ -88,7 +88,8 @@ export interface PinEntry {
   readonly storedLength: number;
   readonly maxLength: number;
   readonly padChar: number;
-  readonly path: Uint8Array;
+  /** Omitted for global PINs (the MF's), which hosts verify without selecting anything. */
+  readonly path?: Uint8Array;
   readonly unblockingPin?: boolean;
 }
 
@@ -111,7 +112,7 @@ export function pinObject(p: PinEntry): Uint8Array {
         integer(p.maxLength),
         integer(p.reference, 0x80),
         octets(Uint8Array.of(p.padChar)),
-        path(p.path),
+        ...(p.path ? [path(p.path)] : []),
       ),
     ),
   );
