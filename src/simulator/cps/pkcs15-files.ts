@@ -37,14 +37,39 @@ export interface TokenInfo {
   readonly label: string;
 }
 
-/** TokenInfo ::= SEQUENCE { version, serialNumber, manufacturerID, label [0], tokenflags }. */
+/** supportedOperations bits (ISO 7816-15 AlgorithmInfo). */
+const OPERATION = { computeSignature: 1, decipher: 5, hash: 6 } as const;
+/** PKCS#11 mechanism numbers, as AlgorithmInfo.algorithm carries them. */
+const MECHANISM = { RSA_PKCS: 0x0001, SHA1_RSA_PKCS: 0x0006, SHA256_RSA_PKCS: 0x0040, SHA_1: 0x0220, SHA256: 0x0250 } as const;
+
+/**
+ * The card's algorithms with their on-card references (cards.md): the host matches a PKCS#11
+ * mechanism to the reference it puts in MSE (80 01 <algRef>).
+ */
+const SUPPORTED_ALGORITHMS: readonly { mechanism: number; operations: number[]; algRef: number }[] = [
+  { mechanism: MECHANISM.RSA_PKCS, operations: [OPERATION.computeSignature], algRef: 0x02 },
+  { mechanism: MECHANISM.SHA256, operations: [OPERATION.hash], algRef: 0x40 },
+  { mechanism: MECHANISM.SHA256_RSA_PKCS, operations: [OPERATION.computeSignature], algRef: 0x42 },
+  { mechanism: MECHANISM.RSA_PKCS, operations: [OPERATION.decipher], algRef: 0x1a },
+  { mechanism: MECHANISM.SHA_1, operations: [OPERATION.hash], algRef: 0x10 },
+  { mechanism: MECHANISM.SHA1_RSA_PKCS, operations: [OPERATION.computeSignature], algRef: 0x12 },
+];
+
+/**
+ * TokenInfo ::= SEQUENCE { version, serialNumber, manufacturerID, label [0], tokenflags,
+ * supportedAlgorithms [2] SEQUENCE OF AlgorithmInfo }.
+ */
 export function tokenInfo(info: TokenInfo): Uint8Array {
+  const algorithms = SUPPORTED_ALGORITHMS.map((a, i) =>
+    seq(integer(i + 1), integer(a.mechanism), encodeTlv(0x05, new Uint8Array(0)), bitString(a.operations), integer(a.algRef)),
+  );
   return seq(
     integer(0),
     octets(info.serialNumber),
     utf8(info.manufacturer),
     encodeTlv(0x80, new TextEncoder().encode(info.label)),
     bitString([0, 2]), // TokenFlags: readOnly, prnGeneration (GET CHALLENGE)
+    ctx(0xa2, ...algorithms),
   );
 }
 

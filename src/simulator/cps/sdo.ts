@@ -80,7 +80,8 @@ export function sdoResponse(model: CpsCardModel, request: Uint8Array): Uint8Arra
   if (wanted.sdoClass === SDO_CLASS_RSA_PRIVATE) {
     const key = model.keys.get(wanted.reference | 0x80) ?? model.keys.get(wanted.reference);
     if (!key) return undefined;
-    const bits = key.rsa.modulusBytes * 8;
+    // DOCP size of a key SDO: the modulus length in bytes (OpenSC uses it as the Le of PSO CDS).
+    const size = key.rsa.modulusBytes;
     if (wanted.part === TAG_PRIVATE_KEY_DATA) return answer(encodeTlv(TAG_PRIVATE_KEY_DATA, [encodeTlv(0x80, Uint8Array.of(0x00))]));
     if (wanted.part === TAG_DOCP) {
       const sign = key.uses.includes('sign') ? USER_AUTH_PIN : NEVER;
@@ -91,7 +92,7 @@ export function sdoResponse(model: CpsCardModel, request: Uint8Array): Uint8Arra
       return answer(
         encodeTlv(TAG_DOCP, [
           encodeTlv(0xa1, [encodeTlv(0x8c, acls)]),
-          encodeTlv(0x80, Uint8Array.of(bits >> 8, bits & 0xff)),
+          encodeTlv(0x80, Uint8Array.of(size >> 8, size & 0xff)),
         ]),
       );
     }
