@@ -60,7 +60,6 @@ export class MockPcscLite extends EventEmitter {
       r.on('_end', () => {
         r.removeAllListeners('status');
         r.emit('end');
-        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
         if (this.readers[name] === r) delete this.readers[name];
       });
       this.readers[name] = r;
