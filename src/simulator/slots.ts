@@ -201,10 +201,10 @@ function readState(file: string): unknown {
   }
 }
 
-/** Write-then-rename: a crash never leaves half a state file. */
+/** Write-then-rename: a crash never leaves half a state file. Owner-only: states hold PIN values. */
 function writeState(file: string, state: unknown): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+  writeFileSync(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }

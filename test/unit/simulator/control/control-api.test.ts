@@ -1,6 +1,6 @@
 // The control API of `cardbridge sim`, exactly as simulator.md states it, over real HTTP on an
 // ephemeral loopback port, with slots whose transport is an in-memory fake (no vpcd).
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -263,6 +263,7 @@ describe('slot registry: card state', () => {
       links[0]?.apdu('00 20 00 01 04 39 39 39 39');
       links[0]?.apdu('00 20 00 01 04 39 39 39 39');
       expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ pin: '1234', tries: 1 });
+      expect(statSync(file).mode & 0o077).toBe(0); // the state holds the PIN: owner only
       await server.close();
     }
     {
