@@ -29,22 +29,23 @@ export const FID = {
   CERT_SIGNATURE: 0xe002,
   CPS_ID_CARD: 0xe101,
   CPS_NAME_PS: 0xe102,
-  CPS_ACTIVITY_BASE: 0xe110,
+  /** Activity ("situation") objects: D120…D12F, as the ANS Cryptolib reads them. */
+  CPS_ACTIVITY_BASE: 0xd120,
 } as const;
 
-export const CPS4_AID = Uint8Array.from([0x80, 0x25, 0x00, 0x00, 0x01, 0xff, 0x01, 0x00]);
+/** The CPS4 ChipDoc applet, selected on logical channel 1 before the PKCS#15 application. */
+export const CPS4_APPLET_AID = Uint8Array.from([0x80, 0x25, 0x00, 0x00, 0x01, 0xff, 0x01, 0x00]);
 
-/** What differs between the CPS3 and CPS4 personalisations. */
+/** What differs between the CPS3 and CPS4 personalisations (both carry the same PKCS#15 AID). */
 export interface CpsProfile {
-  readonly aid: Uint8Array;
   readonly signatureKeyRef: number;
   readonly authenticationKeyRef: number;
   readonly tokenLabelPrefix: string;
 }
 
-export const CPS3_PROFILE: CpsProfile = { aid: CPS_AID_CONTACT, signatureKeyRef: 0x81, authenticationKeyRef: 0x82, tokenLabelPrefix: 'CPS3v3' };
+export const CPS3_PROFILE: CpsProfile = { signatureKeyRef: 0x81, authenticationKeyRef: 0x82, tokenLabelPrefix: 'CPS3v3' };
 /** CPS4: authentication key 20 (cards.md); the signature key reference 10 is the simulator's choice. */
-export const CPS4_PROFILE: CpsProfile = { aid: CPS4_AID, signatureKeyRef: 0x10, authenticationKeyRef: 0x20, tokenLabelPrefix: 'CPS4' };
+export const CPS4_PROFILE: CpsProfile = { signatureKeyRef: 0x10, authenticationKeyRef: 0x20, tokenLabelPrefix: 'CPS4' };
 export const PIN_REF = { PIN: 0x01, PUK: 0x02 } as const;
 
 export const PIN_POLICY: PinPolicy = { reference: PIN_REF.PIN, maxTries: 3, minLength: 4, maxLength: 8, storedLength: 8, padChar: 0xff };
@@ -119,10 +120,10 @@ export function buildCpsModel(profile: CpsProfile, persona: CpsPersona, credenti
       ef(FID.CERT_SIGNATURE, signCert),
       ...dataObjects.map((d) => ef(d.fid, d.content, { read: afterPin(PIN_REF.PIN) })),
     ],
-    profile.aid,
+    CPS_AID_CONTACT,
   );
   const mf = df(0x3f00, [
-    ef(FID.DIR, dirRecord({ aid: profile.aid, label: 'CPS', path: appPath })),
+    ef(FID.DIR, dirRecord({ aid: CPS_AID_CONTACT, label: 'CPS', path: appPath })),
     ef(FID.ATR, efAtr()),
     ef(FID.SN_ICC, encodeTlv(0x5a, concatAll([Uint8Array.of(0x80, 0x25, 0x00, 0x00, 0x01), serialBcd(persona.cardSerial)])), { sfi: 0x1c }),
     application,

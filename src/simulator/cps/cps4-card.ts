@@ -1,13 +1,17 @@
-// Virtual CPS4 card (NXP ChipDoc applet, T=1) per cards.md: every command on logical channel 1
-// (CLA 01, 11 when chaining), the applet selected by AID and lost with `69 85` until re-selected,
-// signature through MSE (alg 28 SHA-256 PKCS#1 / 2C SHA-256 PSS) + PSO CDS of the hash, and
-// authentication as raw RSA over a host-built PKCS#1 type-1 block with key 20 (no padding byte).
+// Virtual CPS4 card (NXP ChipDoc applet, T=1) per cards.md and the ANS Cryptolib: every command
+// on logical channel 1 (CLA 01, 11 when chaining); the applet (80 25 00 00 01 FF 01 00) must be
+// selected first, otherwise `69 85`; inside it the same PKCS#15 application as a CPS3. Signature
+// through MSE `81 B6 { 91 02 <alg> <key|80> }` (28 SHA-256 PKCS#1, 2C SHA-256 PSS) + PSO CDS of the
+// hash. The authentication key (20) only does raw RSA through `2A 80 86` after MSE `41 B8
+// { 83 01 20 }`: the host pads a type-1 block to authenticate, and strips the type-2 padding of
+// what it deciphers (no `81` padding-indicator byte).
 import { findTlv, parseTlv, type TlvNode } from '../../iso7816/tlv.js';
 import { Iso7816ParseError } from '../../iso7816/errors.js';
 import { CardFileSystem, type ReadCondition } from '../file-system.js';
 import { readBinary, select } from '../file-commands.js';
 import { IsoCard, fail, type CardCommand, type HandlerResult } from '../iso-card.js';
 import { sha256DigestInfo } from './card-key.js';
+import { CPS4_APPLET_AID } from './cps-layout.js';
 import type { CpsCardModel, CpsKey } from './cps-model.js';
 import { PinCommands } from './pin-commands.js';
 
@@ -50,12 +54,14 @@ export class Cps4Card extends IsoCard {
 
   protected handle(c: CardCommand): HandlerResult {
     if (c.channel !== APPLICATION_CHANNEL) return this.basicChannel(c);
-    if (c.ins === 0xa4) {
-      const result = select(this.fs, c, { acceptedP2: [0x04, 0x0c] });
-      if (c.p1 === 0x04) this.appletSelected = true;
-      return result;
+    if (c.ins === 0xa4 && c.p1 === 0x04 && sameBytes(c.data, CPS4_APPLET_AID)) {
+      if (c.p2 !== 0x0c && c.p2 !== 0x04) fail(0x6a86);
+      this.appletSelected = true;
+      this.fs.reset();
+      return new Uint8Array(0);
     }
     if (!this.appletSelected) return fail(0x6985);
+    if (c.ins === 0xa4) return select(this.fs, c, { acceptedP2: [0x04, 0x0c] });
     switch (c.ins) {
       case 0xb0:
         return readBinary(this.fs, c, (rule) => this.satisfied(rule));
@@ -147,14 +153,17 @@ export class Cps4Card extends IsoCard {
     return key.rsa.signPkcs1(sha256DigestInfo(c.data));
   }
 
-  /** Raw RSA with the authentication key over a host-padded block: only a PKCS#1 type-1 block. */
+  /** Raw RSA with the authentication key over a block of the modulus length (sign or decipher). */
   private rawRsa(c: CardCommand): HandlerResult {
     const env = this.rawEnv;
     if (!env) return fail(0x6985);
     const key = this.usableKey(env.keyRef);
     if (c.data.length !== key.rsa.modulusBytes) fail(0x6700);
-    if (!isPkcs1Type1Block(c.data)) fail(0x6a80);
-    return key.rsa.raw(c.data);
+    try {
+      return key.rsa.raw(c.data);
+    } catch {
+      return fail(0x6a80); // input not smaller than the modulus
+    }
   }
 
   private usableKey(reference: number): CpsKey {
@@ -165,10 +174,6 @@ export class Cps4Card extends IsoCard {
   }
 }
 
-/** 00 01 FF…FF 00 payload, with at least 8 FF bytes: the only block the applet signs raw. */
-function isPkcs1Type1Block(block: Uint8Array): boolean {
-  if (block[0] !== 0x00 || block[1] !== 0x01) return false;
-  let i = 2;
-  while (i < block.length && block[i] === 0xff) i++;
-  return i >= 10 && i < block.length && block[i] === 0x00;
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
