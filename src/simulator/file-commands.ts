@@ -8,6 +8,11 @@ export interface SelectRules {
   readonly acceptedP2: readonly number[];
   /** What P2=00 returns when accepted: the FCP as well (most cards) or nothing. */
   readonly fciWithP2_00?: 'fcp' | 'none';
+  /**
+   * Whether 3F00 selected "as an EF" (P1=02) reaches the MF. IAS-ECC CPS3 cards allow it, and
+   * OpenSC's CPx driver relies on it (`00 A4 02 04 3F00` before reading the PIN policy).
+   */
+  readonly mfByEfSelect?: boolean;
 }
 
 export function select(fs: CardFileSystem, command: CardCommand, rules: SelectRules): HandlerResult {
@@ -23,7 +28,7 @@ export function select(fs: CardFileSystem, command: CardCommand, rules: SelectRu
     case 0x01:
     case 0x02:
       if (data.length !== 2) fail(0x6700);
-      node = fs.selectByFid(fid(data), p1 === 0x01 ? 'df' : 'ef');
+      node = fs.selectByFid(fid(data), p1 === 0x01 || (rules.mfByEfSelect && fid(data) === 0x3f00) ? 'df' : 'ef');
       break;
     case 0x04:
       if (data.length < 1 || data.length > 16) fail(0x6700);

@@ -75,9 +75,7 @@ export class CardFileSystem {
    * then its parent's children (ISO 7816-4 search order, enough for flat card layouts).
    */
   selectByFid(fid: number, scope: 'any' | 'df' | 'ef' = 'any'): FileNode | undefined {
-    // 3F00 always names the MF, whatever P1 says: OpenSC's CPx driver selects the MF with
-    // `00 A4 02 04 3F00` and real CPS3 cards accept it.
-    if (fid === MF_FID) {
+    if (fid === MF_FID && scope !== 'ef') {
       this.enter(this.mf);
       return this.mf;
     }

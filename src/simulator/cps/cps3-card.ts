@@ -73,7 +73,7 @@ export class Cps3Card extends IsoCard {
   protected handle(c: CardCommand): HandlerResult {
     switch (c.ins) {
       case INS.SELECT:
-        return select(this.fs, c, { acceptedP2: [0x04, 0x0c] });
+        return select(this.fs, c, { acceptedP2: [0x04, 0x0c], mfByEfSelect: true });
       case INS.READ_BINARY:
         return readBinary(this.fs, c, (rule) => this.satisfied(rule));
       case INS.VERIFY:

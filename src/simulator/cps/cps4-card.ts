@@ -61,7 +61,7 @@ export class Cps4Card extends IsoCard {
       return new Uint8Array(0);
     }
     if (!this.appletSelected) return fail(0x6985);
-    if (c.ins === 0xa4) return select(this.fs, c, { acceptedP2: [0x04, 0x0c] });
+    if (c.ins === 0xa4) return select(this.fs, c, { acceptedP2: [0x04, 0x0c], mfByEfSelect: true });
     switch (c.ins) {
       case 0xb0:
         return readBinary(this.fs, c, (rule) => this.satisfied(rule));
