@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerPkiCommand } from './commands/pki.js';
 import { registerSimCommand } from './commands/sim.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 const program = new Command('cardbridge')
   .description('Intergiciel carte CPS / Vitale pour les professionnels de santé (cardbridge)')
@@ -11,5 +12,6 @@ const program = new Command('cardbridge')
 
 registerPkiCommand(program);
 registerSimCommand(program);
+registerDemoCommand(program);
 
 await program.parseAsync(process.argv);

@@ -15,7 +15,7 @@ export const DEFAULT_CONTROL_PORT = 35980;
 /** Slots of vpcd's default reader.conf entry (ports 35963 and 35964). */
 const DEFAULT_SLOTS = 2;
 
-interface SimOptions {
+export interface SimOptions {
   slot: SlotSpec[];
   slots?: number;
   controlPort: number;
@@ -26,7 +26,7 @@ interface SimOptions {
   cardSource?: string;
 }
 
-interface SlotSpec {
+export interface SlotSpec {
   slot: number;
   card: string;
 }
@@ -79,7 +79,8 @@ function describeError(e: unknown): string {
   return err?.code ?? (e instanceof Error ? e.message : String(e));
 }
 
-async function runSim(options: SimOptions, command: Command): Promise<void> {
+/** Runs the simulator until SIGINT/SIGTERM (also the heart of `cardbridge demo`). */
+export async function runSim(options: SimOptions, command: Command): Promise<void> {
   const out = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
