@@ -4,7 +4,7 @@
 // docs/simulator.md); hosts find them through EF.DIR -> ODF like on a real card.
 import { encodeTlv } from '../../iso7816/tlv.js';
 import type { PractitionerCredentials } from '../../pki/test-pki.js';
-import { afterPin, df, ef, type DedicatedFile } from '../file-system.js';
+import { afterPin, df, ef } from '../file-system.js';
 import type { CpsPersona } from '../personas.js';
 import { CardRsaKey } from './card-key.js';
 import type { CpsCardModel, CpsKey } from './cps-model.js';
