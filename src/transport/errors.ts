@@ -10,13 +10,21 @@ export type TransportErrorCode =
   | 'SHARING_VIOLATION'
   | 'TRANSPORT_ERROR';
 
+export interface TransportErrorOptions {
+  cause?: unknown;
+  /** The PC/SC return code behind the failure (e.g. 0x80100069), when there was one. */
+  pcscCode?: number;
+}
+
 export class TransportError extends Error {
   override readonly name = 'TransportError';
+  readonly pcscCode: number | undefined;
   constructor(
     readonly code: TransportErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: TransportErrorOptions,
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.pcscCode = options?.pcscCode;
   }
 }
