@@ -1,11 +1,9 @@
 // A CardChannel over any function that exchanges raw APDU bytes: an in-process virtual card in
 // tests, or a PC/SC connection once wrapped. The T=0 and chaining rules live in iso7816.
 import type { CommandApdu, ResponseApdu } from '../iso7816/apdu.js';
-import { transmitChained } from '../iso7816/chaining.js';
-import { transmitApdu, type RawTransmit } from '../iso7816/t0.js';
+import type { RawTransmit } from '../iso7816/t0.js';
 import type { CardChannel } from './card-channel.js';
-
-const SHORT_MAX_DATA = 255;
+import { exchangeCommand } from './exchange.js';
 
 export class RawCardChannel implements CardChannel {
   constructor(
@@ -15,7 +13,6 @@ export class RawCardChannel implements CardChannel {
   ) {}
 
   transmit(command: CommandApdu): Promise<ResponseApdu> {
-    if ((command.data?.length ?? 0) > SHORT_MAX_DATA) return transmitChained(this.raw, command, SHORT_MAX_DATA);
-    return transmitApdu(this.raw, command);
+    return exchangeCommand(this.raw, command);
   }
 }
