@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createMockPcsc, SCARD, SCARD_E, type MockCardReader, type MockPcsc } from '../../../native-mocks/pcsclite/index.js';
 import { FEATURE_VERIFY_PIN_DIRECT, buildVerifyPinDirect } from '../../../src/iso7816/part10.js';
 import { TransportError } from '../../../src/transport/errors.js';
+import { PcscCardChannel } from '../../../src/transport/pcsc-card-channel.js';
 import { ReaderMonitor } from '../../../src/transport/reader-monitor.js';
 import type { VirtualCard } from '../../../src/simulator/virtual-card.js';
 import { TestCard, testAtr } from '../../support/test-card.js';
@@ -202,6 +203,24 @@ describe('PcscCardChannel: card removed', () => {
     await log.waitFor('card.inserted', (p) => p.insertion === 2);
     expect((await rejection(old.transmit(apdu(VERIFY_STATUS)))).code).toBe('CARD_REMOVED');
     expect(card.commands).toHaveLength(0);
+  });
+});
+
+describe('PcscCardChannel: on its own (no monitor)', () => {
+  it('connects a pcsclite reader object SHARED and frees it when the card is pulled', async () => {
+    const mock = createMockPcsc({ readers: [READER] });
+    mock.insertCard(READER, await cps3Card(), { protocols: T0 });
+    const reader = await otherApplication(mock);
+    const closed: PcscCardChannel[] = [];
+    const channel = await PcscCardChannel.connect(reader, { atr: Uint8Array.from([0x3b, 0x00]), insertion: 7, onClose: (c) => closed.push(c) });
+    expect(reader.connected).toBe(true);
+    expect(channel.insertion).toBe(7);
+    expect(channel.protocol).toBe(T0);
+    mock.removeCardAfterApdus(READER, 1);
+    expect(sw(await channel.transmit(apdu(VERIFY_STATUS)))).toBe('63C3');
+    expect((await rejection(channel.transmit(apdu(VERIFY_STATUS)))).code).toBe('CARD_REMOVED');
+    expect(reader.connected).toBe(false);
+    expect(closed).toEqual([channel]);
   });
 });
 

@@ -1,10 +1,10 @@
 // ReaderMonitor over the native pcsclite mock: readers appearing and going, cards inserted and
 // removed with their ATR, the insertion counter, virtual readers, and a clean close().
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { createMockPcsc, type MockPcsc } from '../../../native-mocks/pcsclite/index.js';
+import { createMockPcsc, SCARD, type MockPcsc, type MockPcscLite } from '../../../native-mocks/pcsclite/index.js';
 import { TransportError } from '../../../src/transport/errors.js';
 import { ReaderMonitor, type ReaderMonitorOptions } from '../../../src/transport/reader-monitor.js';
-import { TestCard } from '../../support/test-card.js';
+import { TestCard, testAtr } from '../../support/test-card.js';
 import { CPS3_ATR_HEX, cps3Card, EventLog, hexOf, removePkiDir } from './helpers.js';
 
 const monitors: ReaderMonitor[] = [];
@@ -94,16 +94,24 @@ describe('ReaderMonitor: cards', () => {
 
   it('a card pulled and put back between two notifications counts as a new insertion', async () => {
     const mock = createMockPcsc({ readers: ['Lecteur A'] });
-    const card = new TestCard();
-    mock.insertCard('Lecteur A', card);
-    const { monitor, log } = await started(mock);
+    mock.insertCard('Lecteur A', new TestCard());
+    let client: MockPcscLite | null = null;
+    const monitor = new ReaderMonitor({ pcsc: () => (client = mock.pcsclite()), env: {} });
+    monitors.push(monitor);
+    const log = new EventLog(monitor);
+    await monitor.start();
+    const reader = (client as MockPcscLite | null)?.readers['Lecteur A'];
+    if (!reader?.state) throw new Error('the monitor has no reader object with a state');
     const from = log.events.length;
-    // both changes happen before the reader's status thread reports: it sees PRESENT twice, counter +2
-    mock.removeCard('Lecteur A');
-    mock.insertCard('Lecteur A', card);
-    await log.waitFor('card.inserted', () => true, { from });
+    // pcscd saw a removal and an insertion (counter + 2) but the status thread reports once: PRESENT again
+    const counter = reader.state >>> 16;
+    const atr = Buffer.from(testAtr());
+    reader.emit('status', { state: (((counter + 2) << 16) | SCARD.SCARD_STATE_CHANGED | SCARD.SCARD_STATE_PRESENT) >>> 0, atr });
     expect(log.summary(from)).toEqual(['card.removed Lecteur A', 'card.inserted Lecteur A']);
     expect(monitor.insertionCount('Lecteur A')).toBe(2);
+    // a change that is not an insertion (another application connects: INUSE) is not reported
+    reader.emit('status', { state: (((counter + 2) << 16) | SCARD.SCARD_STATE_CHANGED | SCARD.SCARD_STATE_PRESENT | SCARD.SCARD_STATE_INUSE) >>> 0, atr });
+    expect(log.summary(from)).toHaveLength(2);
   });
 });
 
