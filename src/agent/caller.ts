@@ -1,3 +1,5 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 // Who is calling the agent, as the connection layer established it (agent-protocol.md "Who may
 // call what"). Built once per WebSocket connection from the upgrade request — the origin comes
 // from the browser's Origin header, never from a message — and handed to every method.
@@ -33,6 +35,13 @@ export interface CardService {
   call(method: string, params: unknown, caller: CallerContext): Promise<unknown>;
   /** Subscribes to `readers.changed`, `card.inserted`, `card.removed`, `pcsc.status`. */
   onEvent(listener: (event: string, params: unknown) => void): () => void;
+  /**
+   * Serves the card side's own pages on the agent's HTTP port (the PIN page under `/pin/`).
+   * Resolves true when it answered the request. The connection layer has already checked Host.
+   */
+  handleHttp(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
+  /** Called when a connection closes: drop its queued work, withdraw its PIN prompts, end its PIN state. */
+  connectionClosed(connectionId: string): void;
   /** `pcsc: "ok" | "unavailable"` for agent.info. */
   pcscStatus(): 'ok' | 'unavailable';
   close(): Promise<void>;
