@@ -4,6 +4,10 @@ import { Command } from 'commander';
 import { registerPkiCommand } from './commands/pki.js';
 import { registerSimCommand } from './commands/sim.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerCardsCommand } from './commands/cards.js';
+import { registerCpsCommand } from './commands/cps.js';
+import { registerVitaleCommand } from './commands/vitale.js';
+import { registerInsCCommand } from './commands/ins-c.js';
 
 const program = new Command('cardbridge')
   .description('Intergiciel carte CPS / Vitale pour les professionnels de santé (cardbridge)')
@@ -13,5 +17,9 @@ const program = new Command('cardbridge')
 registerPkiCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);
+registerCardsCommand(program);
+registerCpsCommand(program);
+registerVitaleCommand(program);
+registerInsCCommand(program);
 
 await program.parseAsync(process.argv);
