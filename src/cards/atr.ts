@@ -53,8 +53,9 @@ function isVitale2(atr: Uint8Array): boolean {
 
 /** The card family of an ATR; never throws (any byte string is a possible ATR). */
 export function cardFamilyFromAtr(atr: Uint8Array): CardFamily {
-  if (matchesMasked(atr, CPS3)) return 'CPS3';
+  // CPS4 first: its T=0 ATR also matches OpenSC's CPS3 mask.
   if (CPS4.some((known) => equals(atr, known))) return 'CPS4';
+  if (matchesMasked(atr, CPS3)) return 'CPS3';
   if (isVitale2(atr)) return 'VITALE2';
   if (startsWith(atr, VITALE1_PREFIX)) return 'VITALE1';
   return 'UNKNOWN';
