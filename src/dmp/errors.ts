@@ -1,0 +1,105 @@
+// The DMP service's errors: one catalogue of stable codes (the `code` of every RFC 9457 problem
+// the service answers), each with its HTTP status and French title. Routes throw DmpError; the
+// error handler (http/problem.ts) turns it into `application/problem+json`.
+//
+// Adding a code: add it here (status + French title); it is then usable everywhere and listed
+// in the OpenAPI document. Never rename or reuse a code: clients switch on them.
+
+export interface ProblemDefinition {
+  readonly status: number;
+  readonly title: string;
+}
+
+export const PROBLEMS = {
+  // --- requests ---
+  REQUEST_INVALID: { status: 400, title: 'Requête invalide' },
+  NOT_FOUND: { status: 404, title: 'Ressource introuvable' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Méthode non autorisée' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Requête trop volumineuse' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Type de contenu non pris en charge' },
+  CORS_NOT_ALLOWED: { status: 403, title: 'Requête inter-origines non autorisée' },
+  RATE_LIMITED: { status: 429, title: 'Trop de requêtes' },
+  INTERNAL: { status: 500, title: 'Erreur interne du service' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service momentanément indisponible' },
+
+  // --- practitioner login (dmp-service.md, step 3, in the order of the checks) ---
+  TOKEN_MALFORMED: { status: 400, title: "Jeton d'authentification mal formé" },
+  CHALLENGE_INVALID: { status: 401, title: 'Défi inconnu, expiré, déjà utilisé ou lié à une autre clé' },
+  ORIGIN_NOT_ALLOWED: { status: 401, title: "Origine du jeton non autorisée par le service" },
+  CERTIFICATE_INVALID: { status: 401, title: 'Certificat non valide' },
+  CERTIFICATE_REVOKED: { status: 401, title: 'Certificat révoqué' },
+  REVOCATION_UNKNOWN: { status: 401, title: 'Statut de révocation du certificat inconnu' },
+  SIGNATURE_INVALID: { status: 401, title: "Signature du jeton d'authentification invalide" },
+  PROFESSION_UNKNOWN: { status: 403, title: 'Profession du porteur inconnue' },
+  PROFESSION_NOT_ALLOWED: { status: 403, title: "Profession, spécialité ou secteur d'activité non autorisé dans le DMP" },
+
+  // --- DPoP proofs (RFC 9449) ---
+  DPOP_REQUIRED: { status: 401, title: 'Preuve DPoP requise' },
+  DPOP_INVALID: { status: 401, title: 'Preuve DPoP invalide' },
+  DPOP_REPLAYED: { status: 401, title: 'Preuve DPoP déjà utilisée' },
+  DPOP_STALE: { status: 401, title: 'Preuve DPoP hors de la fenêtre de temps acceptée' },
+  DPOP_HTM_MISMATCH: { status: 401, title: 'Preuve DPoP émise pour une autre méthode HTTP' },
+  DPOP_HTU_MISMATCH: { status: 401, title: 'Preuve DPoP émise pour une autre adresse' },
+  DPOP_ATH_MISMATCH: { status: 401, title: 'Preuve DPoP émise pour un autre jeton de session' },
+  DPOP_KEY_MISMATCH: { status: 401, title: 'Preuve DPoP signée par une autre clé que celle de la session' },
+
+  // --- sessions ---
+  SESSION_REQUIRED: { status: 401, title: 'Session requise (en-tête Authorization: DPoP)' },
+  SESSION_INVALID: { status: 401, title: 'Session inconnue ou terminée' },
+  SESSION_EXPIRED: { status: 401, title: 'Session expirée' },
+  ESTABLISHMENT_READ_FORBIDDEN: { status: 403, title: 'Le mode établissement permet d’alimenter le DMP, jamais de le consulter' },
+} as const satisfies Record<string, ProblemDefinition>;
+
+export type ProblemCode = keyof typeof PROBLEMS;
+
+export function isProblemCode(value: string): value is ProblemCode {
+  return Object.hasOwn(PROBLEMS, value);
+}
+
+/** `urn:cardbridge:problem:token-malformed` for TOKEN_MALFORMED: stable, one per code. */
+export function problemType(code: ProblemCode): string {
+  return `urn:cardbridge:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+export interface ProblemDetails {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: ProblemCode;
+  readonly [extension: string]: unknown;
+}
+
+export class DmpError extends Error {
+  override readonly name = 'DmpError';
+  readonly code: ProblemCode;
+  readonly status: number;
+  /** Extra members of the problem object (e.g. `{ retryAfter }`); never secrets. */
+  readonly extensions: Readonly<Record<string, unknown>>;
+  /** Response headers to add (e.g. WWW-Authenticate). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  /** `detail` is shown to the client: French, specific, never a secret or a stack. */
+  constructor(code: ProblemCode, detail: string, options: { extensions?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = PROBLEMS[code].status;
+    this.extensions = options.extensions ?? {};
+    this.headers = options.headers ?? {};
+  }
+
+  toProblem(): ProblemDetails {
+    return {
+      ...this.extensions,
+      type: problemType(this.code),
+      title: PROBLEMS[this.code].title,
+      status: this.status,
+      detail: this.message,
+      code: this.code,
+    };
+  }
+}
+
+export function problem(code: ProblemCode, detail: string): ProblemDetails {
+  return new DmpError(code, detail).toProblem();
+}
