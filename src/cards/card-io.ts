@@ -96,7 +96,7 @@ export class CardIo {
       const r = await this.send({
         ins: INS.READ_BINARY,
         p1: bySfi ? 0x80 | (opts.sfi! & 0x1f) : offset >> 8,
-        p2: bySfi ? offset & 0xff : offset & 0xff,
+        p2: offset & 0xff, // by SFI, P2 is the offset (0..255)
         le: want,
       });
       if (r.sw === SW_WRONG_P1P2 && !first && total === undefined) break; // offset at the end
