@@ -213,10 +213,10 @@ export class CpsSession {
    * @throws CardError INVALID_PARAMS, PIN_INCORRECT (with triesRemaining), PIN_BLOCKED.
    */
   async verifyPin(pin: string): Promise<void> {
+    const { pin: attrs } = await this.pinObjects();
+    checkPinValue(pin, attrs, 'PIN');
     await this.run(async () => {
       await this.begin();
-      const attrs = (await this.userPin()).pin;
-      checkPinValue(pin, attrs, 'PIN');
       await this.presentSecret(INS.VERIFY, 0x00, attrs.pinReference, [[pin, attrs]], 'PIN', OP.verify);
     });
   }
@@ -226,11 +226,11 @@ export class CpsSession {
    * Cryptolib does): VERIFY of the old PIN, then CHANGE REFERENCE DATA P1=01 with the new one.
    */
   async changePin(oldPin: string, newPin: string): Promise<void> {
+    const { pin: attrs } = await this.pinObjects();
+    checkPinValue(oldPin, attrs, 'PIN');
+    checkPinValue(newPin, attrs, 'PIN');
     await this.run(async () => {
       await this.begin();
-      const attrs = (await this.userPin()).pin;
-      checkPinValue(oldPin, attrs, 'PIN');
-      checkPinValue(newPin, attrs, 'PIN');
       if (this.family === 'CPS3') {
         await this.presentSecret(INS.CHANGE_REFERENCE_DATA, 0x00, attrs.pinReference, [[oldPin, attrs], [newPin, attrs]], 'PIN', OP.change);
       } else {
@@ -246,20 +246,19 @@ export class CpsSession {
    * @throws CardError PIN_INCORRECT / PIN_BLOCKED about the PUK.
    */
   async unblockPin(puk: string, newPin: string): Promise<void> {
+    const { pin: pinAttrs, puk: pukAttrs } = await this.pinObjects();
+    checkPinValue(puk, pukAttrs, 'PUK');
+    checkPinValue(newPin, pinAttrs, 'PIN');
+    const ref = pinAttrs.pinReference;
     await this.run(async () => {
       await this.begin();
-      const pin = await this.userPin();
-      const pukAttrs = await this.pukAttributes(pin);
-      checkPinValue(puk, pukAttrs, 'PUK');
-      checkPinValue(newPin, pin.pin, 'PIN');
-      const ref = pin.pin.pinReference;
       if (this.family === 'CPS3') {
-        await this.presentSecret(INS.RESET_RETRY_COUNTER, 0x00, ref, [[puk, pukAttrs], [newPin, pin.pin]], 'PUK', OP.unblock);
+        await this.presentSecret(INS.RESET_RETRY_COUNTER, 0x00, ref, [[puk, pukAttrs], [newPin, pinAttrs]], 'PUK', OP.unblock);
       } else {
         await this.presentSecret(INS.VERIFY, 0x00, pukAttrs.pinReference, [[puk, pukAttrs]], 'PUK', OP.unblock);
         const r = await this.send({ ins: INS.RESET_RETRY_COUNTER, p1: 0x03, p2: ref });
         if (r.sw !== SW_SUCCESS) throw cardStatusError(OP.unblock, r.sw);
-        await this.presentSecret(INS.CHANGE_REFERENCE_DATA, 0x01, ref, [[newPin, pin.pin]], 'PIN', OP.unblock);
+        await this.presentSecret(INS.CHANGE_REFERENCE_DATA, 0x01, ref, [[newPin, pinAttrs]], 'PIN', OP.unblock);
       }
     });
   }
@@ -613,6 +612,21 @@ export class CpsSession {
     const pin = pins.find((p) => !p.pin.pinFlags.has(PIN_FLAG.unblockingPin) && !p.pin.pinFlags.has(PIN_FLAG.soPin));
     if (!pin) throw cardDataError('code porteur absent de l’AODF', 'no cardholder PIN in the AODF');
     return pin;
+  }
+
+  /**
+   * The PIN and PUK attributes, from the AODF (read in an operation of its own the first time), so
+   * values are checked before any APDU of the operation that presents them.
+   */
+  private async pinObjects(): Promise<{ pin: PinAttributes; puk: PinAttributes }> {
+    if (!this.cache.aodf) {
+      await this.run(async () => {
+        await this.begin();
+        await this.aodf();
+      });
+    }
+    const pin = await this.userPin();
+    return { pin: pin.pin, puk: await this.pukAttributes(pin) };
   }
 
   /** The PUK: the unblocking PIN the PIN object points to, else the AODF's only one, else cards.md's. */
