@@ -40,7 +40,7 @@ export class PinCommands {
 
   /** CHANGE REFERENCE DATA, P1=00: old block || new block, both of the stored length. */
   changeReferenceData(c: CardCommand): HandlerResult {
-    if (c.p1 === 0x01) return this.setAfterUnblock(c);
+    if (c.p1 === 0x01) return this.setNewValueOnly(c);
     if (c.p1 !== 0x00) fail(0x6a86);
     const pin = this.pin(c.p2);
     const n = pin.policy.storedLength;
@@ -59,9 +59,11 @@ export class PinCommands {
     return new Uint8Array(0);
   }
 
-  private setAfterUnblock(c: CardCommand): HandlerResult {
+  private setNewValueOnly(c: CardCommand): HandlerResult {
     const pin = this.pin(c.p2);
-    if (!this.unblocked.has(c.p2)) fail(0x6982);
+    // ISO 7816-4: P1=01 carries the new value only, allowed once the current PIN is verified (the
+    // CPS4 changes its PIN this way, VERIFY first) or right after an unblock.
+    if (!this.unblocked.has(c.p2) && !this.verified.has(c.p2)) fail(0x6982);
     if (c.data.length !== pin.policy.storedLength || !pin.wellFormed(c.data)) fail(0x6a80);
     pin.setValue(pin.digitsOf(c.data));
     this.unblocked.delete(c.p2);
