@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpsSession } from '../../src/cards/cps-session.js';
 import { TestPki } from '../../src/pki/test-pki.js';
+import { ReaderMonitor } from '../../src/transport/reader-monitor.js';
 import { createPersonaCard } from '../../src/simulator/card-factory.js';
 import { personaCredentials } from '../../src/simulator/cps/create-cps-card.js';
 import { CPS_PERSONAS } from '../../src/simulator/personas.js';
@@ -88,6 +90,25 @@ describe.skipIf(!ready)('OpenSC reads the virtual CPS3 as a CPx card (pcscd + vp
       const pem = await opensc(`read-certificate-${id}`, 'pkcs15-tool', ['--reader', reader, '--read-certificate', id]);
       const read = new X509Certificate(pem.slice(pem.indexOf('-----BEGIN CERTIFICATE-----')));
       expect(read.raw.equals(cert.raw)).toBe(true);
+    }
+  });
+
+  it('CpsSession reads the same certificates as pkcs15-tool, in fewer APDUs', async () => {
+    const monitor = new ReaderMonitor({ allowVirtualReaders: true });
+    try {
+      await monitor.start();
+      const name = monitor.readers().find((r) => r.card && /Virtual PCD 00 00/.test(r.name))!.name;
+      link.apduLog.clear();
+      const certs = await (await CpsSession.open(await monitor.connect(name))).getCertificates();
+      counts['cpssession-certificates'] = link.apduLog.entries().length;
+      for (const [id, der] of [['02', certs.authentication], ['01', certs.signature]] as const) {
+        const pem = await run('pkcs15-tool', ['--reader', reader, '--read-certificate', id]);
+        const read = new X509Certificate(pem.stdout.slice(pem.stdout.indexOf('-----BEGIN CERTIFICATE-----')));
+        expect(read.raw.equals(Buffer.from(der))).toBe(true);
+      }
+      expect(counts['cpssession-certificates']).toBeLessThan(counts['list-certificates']!);
+    } finally {
+      await monitor.close();
     }
   });
 
