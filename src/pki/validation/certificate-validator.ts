@@ -83,6 +83,17 @@ type RevocationStatus =
 
 const invalid = (reason: string): ValidationResult => ({ ok: false, code: 'CERTIFICATE_INVALID', reason });
 
+/**
+ * Most certificates a client may add to help build the chain: path building tries candidate
+ * issuers with signature checks, so an unbounded list would be a cheap way to burn CPU.
+ */
+export const MAX_EXTRA_CHAIN = 8;
+
+/** Callers get their own copy: a caller changing its result must not change the cache. */
+function copyResult(result: ValidationResult): ValidationResult {
+  return result.ok ? { ...result, chain: result.chain.map((c) => new Uint8Array(c)), notAfter: new Date(result.notAfter) } : { ...result };
+}
+
 function checkTime(certificate: pkijs.Certificate, now: Date, label: string): string | undefined {
   const notBefore = certificate.notBefore.value;
   const notAfter = certificate.notAfter.value;
@@ -136,22 +147,23 @@ export class CertificateValidator {
       if (!isValidationPurpose(purpose)) return invalid(`unknown purpose ${String(purpose)}`);
       if (!(leaf instanceof Uint8Array)) return invalid('certificate: bytes expected');
       const extras = Array.isArray(extraChain) ? extraChain.filter((c): c is Uint8Array => c instanceof Uint8Array) : [];
+      if (extras.length > MAX_EXTRA_CHAIN) return invalid(`more than ${MAX_EXTRA_CHAIN} extra chain certificates`);
       const fingerprint = sha256Hex(leaf);
       const cacheKey = `${fingerprint} ${purpose}`;
 
       const cached = await this.cachedResult(cacheKey);
       if (cached) {
         this.hits++;
-        return cached;
+        return copyResult(cached);
       }
       this.misses++;
       // Concurrent logins with one card share one validation.
       const flightKey = `${cacheKey} ${extras.map((c) => sha256Hex(c)).join(',')}`;
       const running = this.inFlight.get(flightKey);
-      if (running) return await running;
+      if (running) return copyResult(await running);
       const attempt = this.validateAndCache(leaf, purpose, extras, cacheKey).finally(() => this.inFlight.delete(flightKey));
       this.inFlight.set(flightKey, attempt);
-      return await attempt;
+      return copyResult(await attempt);
     } catch (error) {
       // Fail closed on anything unforeseen.
       return invalid(`validation failed: ${(error as Error)?.message ?? String(error)}`);

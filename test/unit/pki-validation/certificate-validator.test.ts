@@ -262,6 +262,24 @@ describe('result cache', () => {
     expect(validator.cacheStats().hits).toBe(0);
   });
 
+  it('hands each caller its own copy of a cached result', async () => {
+    const card = await pki.issuePractitioner('doctor', doctor);
+    const { validator } = await validatorFor(pki);
+    const first = await validator.validate(card.authentication.certificateDer, 'authentication');
+    if (!first.ok) throw new Error(first.reason);
+    first.chain[0]?.fill(0);
+    first.chain.length = 0;
+    const second = await validator.validate(card.authentication.certificateDer, 'authentication');
+    expect(second.ok && Buffer.from(second.chain[0] ?? []).equals(Buffer.from(card.authentication.certificateDer))).toBe(true);
+  });
+
+  it('refuses an over-long extra chain before any path building', async () => {
+    const card = await pki.issuePractitioner('doctor', doctor);
+    const { validator } = await validatorFor(pki);
+    const many = Array.from({ length: 9 }, () => pki.caCertificate('persons'));
+    expectFailure(await validator.validate(card.authentication.certificateDer, 'authentication', many), 'CERTIFICATE_INVALID', /extra chain/);
+  });
+
   it('keeps failures out of the cache and keys results by purpose', async () => {
     const card = await pki.issuePractitioner('doctor', doctor);
     const { validator } = await validatorFor(pki);
