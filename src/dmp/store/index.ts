@@ -4,5 +4,6 @@ export { openDmpStore, parseDatabaseLocation, describeDatabase, type DatabaseLoc
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';
 export { MigrationError } from './migrations/runner.js';
+export { appendTrace, verifyStoredTraces, traceEntryOf, type AppendTraceOptions, type TraceVerification } from './trace-log.js';
 export { SQLITE_MIGRATIONS } from './migrations/sqlite.js';
 export { POSTGRES_MIGRATIONS } from './migrations/postgres.js';

@@ -3,7 +3,7 @@
 import pg from 'pg';
 import { runMigrations, currentSchemaVersion, type MigrationExecutor } from './migrations/runner.js';
 import { POSTGRES_MIGRATIONS } from './migrations/postgres.js';
-import { numberPlaceholders, type SqlExecutor, type SqlRow, type SqlValue } from './sql-executor.js';
+import { numberPlaceholders, type SqlRow, type SqlValue } from './sql-executor.js';
 import { SqlRepository } from './sql-repository.js';
 import type { DmpRepository, DmpStore, MigrationReport } from './types.js';
 

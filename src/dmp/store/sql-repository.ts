@@ -251,6 +251,10 @@ export class SqlRepository implements DmpRepository {
   }
 
   async appendTrace(t: TraceRow): Promise<void> {
+    await this.db.execute(
+      'INSERT INTO trace_heads (chain_id, seq, hash) VALUES (?, ?, ?) ON CONFLICT (chain_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
+      [t.chainId, t.seq, t.hash],
+    );
     await this.db.execute(`INSERT INTO traces (${TRACE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
       t.chainId,
       t.seq,
@@ -273,10 +277,18 @@ export class SqlRepository implements DmpRepository {
     return rows.map(traceFromRow);
   }
 
+  async traceHead(chainId: string): Promise<{ seq: number; hash: string } | null> {
+    const [row] = await this.db.query('SELECT seq, hash FROM trace_heads WHERE chain_id = ?', [chainId]);
+    return row ? { seq: int(row, 'seq'), hash: text(row, 'hash') } : null;
+  }
+
   async listTraceChains(options: { after?: string; limit?: number } = {}): Promise<string[]> {
+    const after = options.after ?? '';
     const rows = await this.db.query(
-      'SELECT DISTINCT chain_id FROM traces WHERE chain_id > ? ORDER BY chain_id LIMIT ?',
-      [options.after ?? '', pageSize(options.limit, MAX_PAGE)],
+      `SELECT chain_id FROM (
+         SELECT chain_id FROM traces WHERE chain_id > ? UNION SELECT chain_id FROM trace_heads WHERE chain_id > ?
+       ) AS chains ORDER BY chain_id LIMIT ?`,
+      [after, after, pageSize(options.limit, MAX_PAGE)],
     );
     return rows.map((row) => text(row, 'chain_id'));
   }

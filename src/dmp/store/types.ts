@@ -72,8 +72,8 @@ export interface SessionRecord {
 
 /**
  * One stored trace entry. `entry` is the TraceEntry of src/dmp/traces serialised as JSON and
- * kept verbatim (what the chain verification re-hashes); the other columns are copies for
- * queries (a patient's traces, a chain in order).
+ * kept verbatim (what verifyChain re-hashes); the other columns are copies for queries (a
+ * patient's traces, a chain in order) and are checked against it by verify-traces.
  */
 export interface TraceRow {
   readonly chainId: string;
@@ -129,10 +129,13 @@ export interface DmpRepository {
    * chain until commit, so two nodes appending to one chain take turns (call it before appendTrace).
    */
   lastTrace(chainId: string): Promise<TraceRow | null>;
+  /** Inserts the entry and moves the chain's recorded head (trace_heads) to it. */
   appendTrace(row: TraceRow): Promise<void>;
+  /** The recorded head of a chain (its last seq and hash), kept beside the entries to detect a cut-off tail. */
+  traceHead(chainId: string): Promise<{ seq: number; hash: string } | null>;
   /** Entries of a chain in order, from seq > afterSeq. */
   listTraces(chainId: string, options?: { afterSeq?: number; limit?: number }): Promise<TraceRow[]>;
-  /** Chain ids in order, after `after` (paging). */
+  /** Chain ids in order (those with entries or a recorded head), after `after` (paging). */
   listTraceChains(options?: { after?: string; limit?: number }): Promise<string[]>;
 
   // --- housekeeping ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { Migration } from './migration.js';
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'authentication: challenges, DPoP replay cache, practitioners, sessions, traces',
+    name: 'authentication: challenges, DPoP replay cache, practitioners, sessions, traces and their heads',
     sql: `
 CREATE TABLE challenges (
   challenge       TEXT    NOT NULL PRIMARY KEY,
@@ -76,6 +76,14 @@ CREATE TABLE traces (
 ) STRICT;
 CREATE INDEX traces_by_patient ON traces (patient_id, at);
 CREATE INDEX traces_by_actor ON traces (actor_id, at);
+
+-- The last entry of each chain, written in the same transaction as the entry: a chain whose
+-- tail was cut off no longer ends at its recorded head (cardbridge dmp verify-traces).
+CREATE TABLE trace_heads (
+  chain_id  TEXT    NOT NULL PRIMARY KEY,
+  seq       INTEGER NOT NULL,
+  hash      TEXT    NOT NULL
+) STRICT;
 CREATE TRIGGER traces_no_update BEFORE UPDATE ON traces BEGIN SELECT RAISE(ABORT, 'traces are append-only'); END;
 CREATE TRIGGER traces_no_delete BEFORE DELETE ON traces BEGIN SELECT RAISE(ABORT, 'traces are append-only'); END;
 `,
