@@ -5,6 +5,7 @@ import { isIPv6 } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { isLoopbackHost } from '../pki/publication-server.js';
 import type { CrlSource } from '../pki/validation/index.js';
+import type { KeyProvider } from './crypto/index.js';
 import type { DmpStore } from './store/index.js';
 
 export const DEFAULT_PORT = 8443;
@@ -41,8 +42,12 @@ export interface DmpConfig {
   readonly crlSource?: CrlSource;
   /** TLS certificate chain and private key (PEM). Without them, plain HTTP on loopback only. */
   readonly tls?: { readonly cert: string | Uint8Array; readonly key: string | Uint8Array };
-  /** Key-encryption key of documents at rest (32 bytes), used by the document routes. */
-  readonly masterKey?: Uint8Array;
+  /**
+   * Wraps the per-document keys of documents at rest (src/dmp/crypto), for the document routes:
+   * a KeyProvider (KMS…), or the path of a local master key file (created 0600 on first use).
+   */
+  readonly keyProvider?: KeyProvider;
+  readonly masterKeyFile?: string;
   /** Sessions end after this long without a request (default 30). */
   readonly sessionIdleMinutes?: number;
   /** …and at the latest this long after login (default 12). */
@@ -148,16 +153,6 @@ export function certificatesFromFile(path: string): Uint8Array[] {
   return [new Uint8Array(bytes)];
 }
 
-/** A 32-byte key file: raw bytes, 64 hex digits or base64 (whitespace around ignored). */
-export function readMasterKeyFile(path: string): Uint8Array {
-  const bytes = readFile(path, 'la clé maîtresse');
-  if (bytes.length === 32) return new Uint8Array(bytes);
-  const text = bytes.toString('utf8').trim();
-  if (/^[0-9a-fA-F]{64}$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
-  if (/^[A-Za-z0-9+/]{43}=$/.test(text)) return new Uint8Array(Buffer.from(text, 'base64'));
-  throw new DmpConfigError(`${path} : clé maîtresse de 32 octets attendue (brute, 64 chiffres hexadécimaux ou base64)`);
-}
-
 export function loadDmpConfig(options: DmpCommandOptions, extra: Partial<DmpConfig> = {}): DmpConfig {
   if (options.trustAnchors.length === 0) throw new DmpConfigError('au moins une ancre de confiance est requise (--trust-anchors)');
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
@@ -182,7 +177,7 @@ export function loadDmpConfig(options: DmpCommandOptions, extra: Partial<DmpConf
     crlFiles: options.crl ?? [],
     crlDistributionPoints: options.crlFetch !== false,
     ...(tls ? { tls } : {}),
-    ...(options.masterKey === undefined ? {} : { masterKey: readMasterKeyFile(options.masterKey) }),
+    ...(options.masterKey === undefined ? {} : { masterKeyFile: options.masterKey }),
     sessionIdleMinutes: idle,
     ...extra,
   };

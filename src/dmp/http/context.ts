@@ -2,6 +2,7 @@
 // store, the certificate validator, the clock and the resolved settings. Nothing in it is per
 // user: sessions, challenges and DPoP jtis live in the store, shared by all nodes.
 import type { CertificateValidator } from '../../pki/validation/index.js';
+import type { KeyProvider } from '../crypto/index.js';
 import type { DmpStore } from '../store/index.js';
 
 export interface DmpContext {
@@ -14,8 +15,8 @@ export interface DmpContext {
   readonly allowedOrigins: ReadonlySet<string>;
   readonly sessionIdleMs: number;
   readonly sessionMaxMs: number;
-  /** Key-encryption key for documents at rest; undefined when not configured. */
-  readonly masterKey: Uint8Array | undefined;
+  /** Wraps documents' keys at rest (src/dmp/crypto encryptDocument/decryptDocument); undefined when not configured. */
+  readonly keyProvider: KeyProvider | undefined;
 }
 
 /** A practitioner authenticated by a session (request.practitioner). */
