@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerPkiCommand } from './commands/pki.js';
 import { registerSimCommand } from './commands/sim.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDmpCommand } from './commands/dmp.js';
 import { registerCardsCommand } from './commands/cards.js';
 import { registerCpsCommand } from './commands/cps.js';
 import { registerVitaleCommand } from './commands/vitale.js';
@@ -17,6 +18,7 @@ const program = new Command('cardbridge')
 registerPkiCommand(program);
 registerSimCommand(program);
 registerDemoCommand(program);
+registerDmpCommand(program);
 registerCardsCommand(program);
 registerCpsCommand(program);
 registerVitaleCommand(program);
