@@ -17,3 +17,13 @@ export {
   PractitionerCertificateError,
   type PractitionerIdentityFromCertificate,
 } from './practitioner.js';
+export {
+  CertificateParseError,
+  crlDistributionUrls,
+  nameValues,
+  parseCertificate,
+  sha256Hex,
+  type ParsedCertificate,
+} from './x509.js';
+export { isFetchableCrlUrl } from './http-crl-source.js';
+export { MAX_EXTRA_CHAIN } from './certificate-validator.js';
