@@ -1,7 +1,10 @@
 // The service's HTTP surface: OpenAPI document, RFC 9457 problems, security headers, CORS only
 // for allowed origins, logs without secrets, and SQL-looking text stored verbatim. Same suite on
 // SQLite and PostgreSQL.
+import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkListenAddress } from '../../../src/dmp/config.js';
+import { toPem } from '../../../src/pki/pem.js';
 import { establishmentChainId } from '../../../src/dmp/auth/index.js';
 import { PROBLEMS } from '../../../src/dmp/errors.js';
 import {
@@ -206,5 +209,66 @@ describe.each(STORES)('DMP HTTP surface on %s', (kind) => {
     // every table is still there and the first session still works
     expect((await client.call('GET', '/v1/auth/session', { sessionToken })).status).toBe(200);
     expect((await service.store.listTraces('practitioner:899900000160')).length).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('DMP over HTTPS', () => {
+  it('serves HTTPS with --tls-cert/--tls-key (server certificate of the organisations CA) and sends HSTS', async () => {
+    const server = await pki.pki.issueServer('dmp-tls', ['localhost', '127.0.0.1']);
+    const service = await startTestDmpService(pki, {
+      store: 'sqlite',
+      config: {
+        tls: {
+          cert: toPem('CERTIFICATE', server.certificateDer) + toPem('CERTIFICATE', pki.pki.caCertificate('organisations')),
+          key: toPem('PRIVATE KEY', server.privateKeyPkcs8Der),
+        },
+      },
+    });
+    try {
+      expect(service.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const answer = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+        const request = httpsRequest(
+          `${service.url}/openapi.json`,
+          { ca: toPem('CERTIFICATE', pki.pki.caCertificate('root')) },
+          (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect((JSON.parse(answer.body) as { openapi: string }).openapi).toBe('3.1.0');
+      // and the API works over it, DPoP htu in https
+      const client = await service.client();
+      const challenge = await new Promise<number>((resolve, reject) => {
+        void client.proof('POST', '/v1/auth/challenge').then((proof) => {
+          const request = httpsRequest(
+            `${service.url}/v1/auth/challenge`,
+            { method: 'POST', ca: toPem('CERTIFICATE', pki.pki.caCertificate('root')), headers: { DPoP: proof } },
+            (response) => {
+              response.resume();
+              resolve(response.statusCode ?? 0);
+            },
+          );
+          request.on('error', reject);
+          request.end();
+        }, reject);
+      });
+      expect(challenge).toBe(200);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses plain HTTP anywhere but loopback', () => {
+    expect(() => checkListenAddress('0.0.0.0', false)).toThrow(/boucle locale/);
+    expect(() => checkListenAddress('192.0.2.10', false)).toThrow(/boucle locale/);
+    expect(() => checkListenAddress('0.0.0.0', true)).not.toThrow();
+    expect(() => checkListenAddress('127.0.0.1', false)).not.toThrow();
+    expect(() => checkListenAddress('::1', false)).not.toThrow();
   });
 });
