@@ -3,6 +3,7 @@
 // transaction holds a gate that every other statement of the process waits for, so nothing
 // from another request slips into an open transaction.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { runMigrations, currentSchemaVersion, type MigrationExecutor } from './migrations/runner.js';
 import { SQLITE_MIGRATIONS } from './migrations/sqlite.js';
@@ -150,8 +151,11 @@ export class SqliteStore extends SqlRepository implements DmpStore {
 
   /** Opens (creating if needed) the database file and applies pending migrations. */
   static async open(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+    const created = file !== ':memory:' && !existsSync(file);
     const database = new Database(file);
     try {
+      // patient data: a new database file (and the -wal/-shm files SQLite derives from it) is owner-only
+      if (created) chmodSync(file, 0o600);
       database.pragma('journal_mode = WAL');
       database.pragma('synchronous = FULL');
       database.pragma('foreign_keys = ON');

@@ -1,6 +1,7 @@
 // The DMP store on both implementations: migrations (fresh -> latest, rerun is a no-op, edited or
 // newer schemas refused), the schema the next routes fill, atomic challenge redemption, the
 // shared jti cache, transactions, append-only traces, parameterised text.
+import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import Database from 'better-sqlite3';
@@ -136,6 +137,13 @@ describe.each(STORES)('DMP store on %s', (kind) => {
       await raw(db, "INSERT INTO schema_migrations VALUES (3, 'future', 'x', 0)");
       await expect(openDmpStore(db)).rejects.toThrow(/newer/);
     });
+  });
+
+  it.skipIf(kind === 'postgres')('creates the SQLite files owner-only', async () => {
+    const { store, db } = await fresh();
+    await store.rememberJti('force-a-write', Date.now() + 1000);
+    const file = db.slice('sqlite:'.length);
+    for (const path of [file, `${file}-wal`]) expect(statSync(path).mode & 0o077, path).toBe(0);
   });
 
   it('redeems a challenge once, even with concurrent logins', async () => {
