@@ -15,8 +15,8 @@ import { authorize, carriesPinValue, methodSpec } from './methods.js';
 import { errorCodeOf, toRpcErrorObject } from './rpc-errors.js';
 import { PARAMS, summariseIssues, type MethodName } from './schemas.js';
 
-/** Requests of one connection running at once; past it, BUSY. */
-export const MAX_IN_FLIGHT = 128;
+/** Requests of one connection running at once (above the flood burst, so it only bounds slow card work); past it, BUSY. */
+export const MAX_IN_FLIGHT = 256;
 
 export interface DispatcherDeps {
   readonly cardService: CardService;
@@ -47,13 +47,12 @@ export class RpcDispatcher {
     const { request } = frame;
     const started = performance.now();
     let reader: string | undefined;
-    let known: MethodName | undefined;
+    const known = methodSpec(request.method) ? (request.method as MethodName) : undefined;
     try {
       if (state.inFlight >= MAX_IN_FLIGHT) throw new AgentError('BUSY', { reason: 'TOO_MANY_PENDING_REQUESTS' });
       state.inFlight += 1;
       try {
         const run = this.prepare(state, request);
-        known = run.method;
         reader = run.reader;
         const result = await run.execute();
         this.record(state, known, reader, started, undefined, result);
@@ -69,7 +68,7 @@ export class RpcDispatcher {
   }
 
   /** Everything checked before running: throws the refusal, or returns what to run. */
-  private prepare(state: CallerState, request: RpcRequest): { method: MethodName; reader: string | undefined; execute: () => Promise<unknown> } {
+  private prepare(state: CallerState, request: RpcRequest): { reader: string | undefined; execute: () => Promise<unknown> } {
     const spec = methodSpec(request.method);
     if (!spec) throw new AgentError('METHOD_NOT_FOUND');
     const method = request.method as MethodName;
@@ -85,9 +84,9 @@ export class RpcDispatcher {
     if (!spec.card) {
       const builtin = BUILTINS[method];
       if (!builtin) throw new AgentError('METHOD_NOT_FOUND');
-      return { method, reader, execute: async () => builtin(state, params, this.deps) };
+      return { reader, execute: async () => builtin(state, params, this.deps) };
     }
-    return { method, reader, execute: () => this.deps.cardService.call(method, params ?? {}, state.context()) };
+    return { reader, execute: () => this.deps.cardService.call(method, params ?? {}, state.context()) };
   }
 
   private record(state: CallerState, method: MethodName | undefined, reader: string | undefined, started: number, error: unknown, result: unknown): void {
