@@ -58,8 +58,10 @@ function sameTrees(a: readonly TlvNode[], b: readonly TlvNode[]): boolean {
     a.length === b.length &&
     a.every((x, i) => {
       const y = b[i];
-      if (!y || x.tag !== y.tag || x.constructed !== y.constructed || !sameBytes(x.value, y.value)) return false;
-      if (x.children === undefined || y.children === undefined) return x.children === y.children;
+      if (!y || x.tag !== y.tag || x.constructed !== y.constructed) return false;
+      // A constructed node's raw value may hold a non-minimal length (BER allows `81 05`), which
+      // re-encoding makes minimal: compare constructed nodes by their children only.
+      if (x.children === undefined || y.children === undefined) return x.children === y.children && sameBytes(x.value, y.value);
       return sameTrees(x.children, y.children);
     })
   );
