@@ -59,24 +59,36 @@ export function validPort(port: number): number {
   return port;
 }
 
-let cachedVersion: string | undefined;
+let cachedRoot: { dir: string; version: string } | undefined;
 
-/** The package version (from cardbridge's package.json, found from this module upward: works from src/ and dist/). */
-export function agentVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
+/** cardbridge's package directory and version, found from this module upward (works from src/ and dist/). */
+function findPackage(): { dir: string; version: string } {
+  if (cachedRoot !== undefined) return cachedRoot;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i += 1) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
       if (pkg.name === 'cardbridge' && typeof pkg.version === 'string') {
-        cachedVersion = pkg.version;
-        return cachedVersion;
+        cachedRoot = { dir, version: pkg.version };
+        return cachedRoot;
       }
     } catch {
       // not here: go up
     }
     dir = resolve(dir, '..');
   }
-  cachedVersion = '0.0.0';
-  return cachedVersion;
+  throw new AgentConfigError("package.json de cardbridge introuvable au-dessus de ce module.");
+}
+
+export function agentVersion(): string {
+  try {
+    return findPackage().version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The directory holding cardbridge's package.json (and scripts/, bin/). */
+export function packageRoot(): string {
+  return findPackage().dir;
 }

@@ -9,6 +9,7 @@ import { registerCardsCommand } from './commands/cards.js';
 import { registerCpsCommand } from './commands/cps.js';
 import { registerVitaleCommand } from './commands/vitale.js';
 import { registerInsCCommand } from './commands/ins-c.js';
+import { registerAgentCommand } from './commands/agent.js';
 
 const program = new Command('cardbridge')
   .description('Intergiciel carte CPS / Vitale pour les professionnels de santé (cardbridge)')
@@ -23,5 +24,6 @@ registerCardsCommand(program);
 registerCpsCommand(program);
 registerVitaleCommand(program);
 registerInsCCommand(program);
+registerAgentCommand(program);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,7 @@
 // methods in `DmpRepository` below, implement them once in `sql-repository.ts` (the SQL is
 // shared by both dialects), and add a migration to BOTH `migrations/sqlite.ts` and
 // `migrations/postgres.ts` if the schema changes.
+import type { RecordsRepository } from './records-repository.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -144,6 +145,10 @@ export interface DmpRepository {
    * Idempotent; every node may run it.
    */
   purgeExpired(now: number, idleCutoff: number): Promise<{ challenges: number; jtis: number; sessions: number }>;
+
+  // --- practitioner-side records (records-repository.ts) ---------------------------------------
+  /** Patients, authorisations, documents and notifications of src/dmp/records (inside a transaction: the transaction's). */
+  readonly records: RecordsRepository;
 }
 
 export interface DmpStore extends DmpRepository {
