@@ -56,6 +56,19 @@ export interface CardServiceWiring {
   readonly version: string;
   /** The agent's own HTTP origin (`http://127.0.0.1:<port>`), known once it listens: PIN page URLs start with it. */
   readonly httpOrigin: () => string;
+  /** Audit lines of card operations (PIN entries, private-key uses), written to the agent's audit log. */
+  readonly audit: (entry: CardOperationAudit) => void;
+}
+
+/** What the card service reports of one card operation (never a PIN, a hash or an output). */
+export interface CardOperationAudit {
+  readonly operation: string;
+  readonly method?: 'page' | 'pinpad' | 'value';
+  readonly origin: string;
+  readonly reader: string;
+  readonly cardSerial: string | null;
+  /** `ok` or the protocol error code. */
+  readonly outcome: string;
 }
 
 export async function startAgent(options: StartAgentOptions = {}): Promise<RunningAgent> {
@@ -85,6 +98,17 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
         logger: logger.child({ part: 'cartes' }),
         version,
         httpOrigin: () => httpOrigin,
+        audit: (entry) =>
+          audit.record({
+            event: 'card.operation',
+            method: entry.operation,
+            origin: entry.origin,
+            reader: entry.reader,
+            cardSerial: entry.cardSerial ?? undefined,
+            pinEntry: entry.method,
+            outcome: entry.outcome === 'ok' ? 'ok' : 'error',
+            errorCode: entry.outcome === 'ok' ? undefined : entry.outcome,
+          }),
       }));
     const server = await startAgentServer({
       host,

@@ -11,6 +11,8 @@ export const AUDIT_FILE = 'agent-audit.jsonl';
 
 export type AuditEvent =
   | 'rpc'
+  /** A card operation as the card service reports it (PIN entry, private-key use), with the card serial. */
+  | 'card.operation'
   | 'connection.open'
   | 'connection.close'
   | 'pairing.requested'
@@ -28,6 +30,8 @@ export interface AuditEntry {
   readonly reader?: string;
   readonly cardSerial?: string;
   readonly outcome?: 'ok' | 'error';
+  /** card.operation: how the PIN was entered (`page`, `pinpad`, `value`), never the PIN. */
+  readonly pinEntry?: string;
   readonly errorCode?: string;
   /** Pairing events: the scopes requested or granted, the 6-digit code, who acted. */
   readonly scopes?: readonly string[];
@@ -45,6 +49,7 @@ const FIELDS = [
   'reader',
   'cardSerial',
   'outcome',
+  'pinEntry',
   'errorCode',
   'scopes',
   'pairingCode',

@@ -70,7 +70,7 @@ export const PARAMS = {
     .strict()
     .optional(),
   'cps.unblockPin': z
-    .object({ reader: reader.optional(), method: pinMethod.optional(), puk: secret.optional(), newPin: secret.optional(), confirmLastTry: z.boolean().optional() })
+    .object({ reader: reader.optional(), method: pinMethod.optional(), puk: secret.optional(), newPin: secret.optional() })
     .strict()
     .optional(),
   'cps.logout': readerOnly,
