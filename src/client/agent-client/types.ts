@@ -136,7 +136,6 @@ export interface UnblockPinParams extends ReaderParams {
   method?: PinMethod;
   puk?: string;
   newPin?: string;
-  confirmLastTry?: boolean;
 }
 
 export interface AuthenticateParams extends ReaderParams, DesktopPinParams {
