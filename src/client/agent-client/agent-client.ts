@@ -2,7 +2,7 @@
 // desktop software: one WebSocket carrying JSON-RPC, a typed function per method, events, errors
 // as classes with the contract's codes, reconnection with exponential back-off (hello and
 // subscriptions re-sent), and the PIN page popup for browsers.
-import { toBase64 } from '../shared/bytes.js';
+import { asBytes, toBase64 } from '../shared/bytes.js';
 import {
   AgentClientError,
   AgentUnreachableError,
@@ -119,8 +119,8 @@ function withoutUndefined<T extends object>(params: T): T {
   return Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) as T;
 }
 
-function bytesOrBase64(value: string | Uint8Array): string {
-  return typeof value === 'string' ? value : toBase64(value);
+function bytesOrBase64(value: string | Uint8Array, what: string): string {
+  return typeof value === 'string' ? value : toBase64(asBytes(value, what));
 }
 
 export interface CpsApi {
@@ -202,8 +202,8 @@ export class AgentClient {
       unblockPin: (params, options) => call('cps.unblockPin', params, options),
       logout: (params, options) => call('cps.logout', params, options),
       authenticate: (params, options) => call('cps.authenticate', params, options),
-      sign: (params, options) => call('cps.sign', { ...params, hash: bytesOrBase64(params.hash) }, options),
-      decrypt: (params, options) => call('cps.decrypt', { ...params, ciphertext: bytesOrBase64(params.ciphertext) }, options),
+      sign: (params, options) => call('cps.sign', { ...params, hash: bytesOrBase64(params.hash, 'hash') }, options),
+      decrypt: (params, options) => call('cps.decrypt', { ...params, ciphertext: bytesOrBase64(params.ciphertext, 'ciphertext') }, options),
     };
     this.vitale = {
       read: (params, options) => call('vitale.read', params, options),

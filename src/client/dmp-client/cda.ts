@@ -3,7 +3,7 @@
 // the class as a translation), patient by INS, author by national identifier (IdNat_PS: `8` +
 // RPPS or `0` + ADELI under 1.2.250.1.71.4.2.1), custodian — and the PDF in base64 inside
 // `<nonXMLBody>`. Every value is escaped; the result is well-formed XML in UTF-8.
-import { randomBytes, toBase64 } from '../shared/bytes.js';
+import { asBytes, randomBytes, toBase64 } from '../shared/bytes.js';
 import type { Ins } from './types.js';
 import { element, textElement } from './xml.js';
 
@@ -128,7 +128,7 @@ function organization(tag: string, org: CdaOrganization | undefined): string {
 /** The CDA R2 N1 document, as a string (encode it as UTF-8). */
 export function buildCdaN1(input: CdaN1Input): string {
   const { ins, author, patient } = input;
-  if (!(input.pdf instanceof Uint8Array)) throw new TypeError('pdf must be bytes');
+  const pdf = asBytes(input.pdf, 'pdf');
   if (typeof ins?.oid !== 'string' || typeof ins.value !== 'string' || ins.oid === '' || ins.value === '') throw new TypeError('ins must be { oid, value }');
   const time = hl7Time(input.effectiveTime ?? new Date());
   const documentId = input.documentId ?? uuidOid();
@@ -190,7 +190,7 @@ export function buildCdaN1(input: CdaN1Input): string {
   const body = element(
     'component',
     {},
-    element('nonXMLBody', {}, element('text', { mediaType: 'application/pdf', representation: 'B64' }, toBase64(input.pdf))),
+    element('nonXMLBody', {}, element('text', { mediaType: 'application/pdf', representation: 'B64' }, toBase64(pdf))),
   );
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +

@@ -5,7 +5,7 @@
 import type { AgentClient } from '../agent-client/agent-client.js';
 import type { AgentEventMap, AuthenticationToken, CpsActivity, ReaderInfo } from '../agent-client/types.js';
 import { buildDetachedSignedData } from '../../pki/cms/build-detached.js';
-import { fromBase64, toBase64, utf8 } from '../shared/bytes.js';
+import { asBytes, fromBase64, toBase64, utf8 } from '../shared/bytes.js';
 import { buildCdaN1, CDA_N1_PDF_FORMAT, type CdaOrganization, type CdaPatient } from './cda.js';
 import { DpopKey } from './dpop.js';
 import { DmpError, errorFromResponse, localDmpError } from './errors.js';
@@ -351,8 +351,7 @@ export class DmpClient {
    */
   async sendDocument(request: SendDocumentRequest): Promise<DocumentMetadata> {
     const session = this.requireSession();
-    const { content } = request;
-    if (!(content instanceof Uint8Array)) throw new TypeError('content must be bytes');
+    const content = asBytes(request.content, 'content');
     const readerParams = session.namedReader === undefined ? {} : { reader: session.namedReader };
     const certificates = await this.agent.cps.getCertificates(readerParams);
     const signature = await buildDetachedSignedData({
@@ -374,8 +373,8 @@ export class DmpClient {
   /** A PDF wrapped in a CDA R2 N1 document (author: the card's holder), signed and sent. */
   async sendPdf(request: SendPdfRequest): Promise<DocumentMetadata> {
     const session = this.requireSession();
-    const { pdf } = request;
-    if (!(pdf instanceof Uint8Array) || sniffMediaType(pdf) !== 'application/pdf') throw new TypeError('pdf must be the bytes of a PDF file (%PDF-)');
+    const pdf = asBytes(request.pdf, 'pdf');
+    if (sniffMediaType(pdf) !== 'application/pdf') throw new TypeError('pdf must be the bytes of a PDF file (%PDF-)');
     const readerParams = session.namedReader === undefined ? {} : { reader: session.namedReader };
     const identity = await this.agent.cps.getIdentity(readerParams);
     const creationTime = request.creationTime ?? new Date().toISOString();

@@ -89,3 +89,16 @@ export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
 export async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', toArrayBuffer(bytes)));
 }
+
+/**
+ * The bytes as a Uint8Array of this realm (a view, no copy), whatever realm made them (an
+ * iframe, a test context): `instanceof Uint8Array` alone refuses those. TypeError otherwise.
+ */
+export function asBytes(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]') {
+    const view = value as Uint8Array;
+    return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  }
+  throw new TypeError(`${what} must be bytes (Uint8Array)`);
+}
