@@ -52,15 +52,22 @@ export const HANDLERS: { [M in CardMethod]: Handler<M> } = {
 
   'cps.pinStatus': async (ctx, params, caller) => {
     const slot = ctx.registry.resolve('cps', params.reader);
-    const status = await ctx.run(slot, caller, async () => (await slot.cps()).pinStatus(), { idempotent: true });
-    // The card no longer holds a state: nobody's record stands.
-    if (!status.verified) slot.pin.clear();
-    return {
-      triesRemaining: status.triesRemaining,
-      maxTries: status.maxTries,
-      blocked: status.blocked,
-      verified: status.verified && slot.pin.isHeldBy(caller.connectionId),
-    };
+    return ctx.run(
+      slot,
+      caller,
+      async () => {
+        const status = await (await slot.cps()).pinStatus();
+        // The card no longer holds a state: nobody's record stands.
+        if (!status.verified) slot.pin.clear();
+        return {
+          triesRemaining: status.triesRemaining,
+          maxTries: status.maxTries,
+          blocked: status.blocked,
+          verified: status.verified && slot.pin.isHeldBy(caller.connectionId),
+        };
+      },
+      { idempotent: true },
+    );
   },
 
   'cps.verifyPin': async (ctx, params, caller) => {

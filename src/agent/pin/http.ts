@@ -39,6 +39,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer | null> {
 function pageFor(prompt: PinPrompt): string {
   if (!prompt.ended) return renderPromptForm(prompt, prompt.purpose);
   const end = prompt.state as Exclude<PinPrompt['state'], 'waiting' | 'processing'>;
+  if (end === 'failed' && prompt.failureCode === 'PIN_INCORRECT') {
+    const n = prompt.triesRemaining;
+    return renderEnded(end, {
+      fr: `Code incorrect. Il reste ${n} essai${n > 1 ? 's' : ''} : l’application doit confirmer l’usage du dernier essai avant une nouvelle saisie.`,
+      en: `Incorrect PIN. ${n} ${n > 1 ? 'tries' : 'try'} left: the application must confirm the use of the last try before another entry.`,
+    });
+  }
   return renderEnded(end);
 }
 

@@ -53,14 +53,19 @@ export async function withPin<T>(ctx: ServiceContext, slot: CardSlot, caller: Ca
         async () => {
           if (!slot.pin.isHeldBy(caller.connectionId)) throw new NeedPin();
           slot.pin.touch();
-          return body(await slot.cps());
+          try {
+            return await body(await slot.cps());
+          } catch (error) {
+            if (!(error instanceof CardError && error.code === 'PIN_REQUIRED')) throw error;
+            // The card lost the state (another application reset or logged it out): ours is gone too.
+            slot.pin.clear();
+            throw new NeedPin();
+          }
         },
         { idempotent: request.idempotent ?? false },
       );
     } catch (error) {
-      if (!(error instanceof NeedPin) && !(error instanceof CardError && error.code === 'PIN_REQUIRED')) throw error;
-      // The card lost the state (another application reset or logged it out): ours is gone too.
-      if (error instanceof CardError && slot.pin.isHeldBy(caller.connectionId)) slot.pin.clear();
+      if (!(error instanceof NeedPin)) throw error;
     }
   }
   if (caller.kind === 'origin') {

@@ -218,6 +218,7 @@ describe('PIN page', () => {
     // Down to one try: without confirmLastTry the call stops there (PIN_INCORRECT, 1 left).
     const wrong = await postForm(prompt.url, h.baseUrl, { csrf, action: 'submit', pin: '0000' });
     expect(wrong.body).toContain('L’opération a échoué');
+    expect(wrong.body).toContain('Il reste 1 essai');
     await expectAgentError(call, 'PIN_INCORRECT', { triesRemaining: 1 });
     // A new prompt is refused outright with one try left...
     await expectAgentError(h.service.call('cps.verifyPin', {}, web), 'PIN_LAST_TRY', { triesRemaining: 1 });
