@@ -104,14 +104,14 @@ describe('whose verified state', () => {
   });
 
   it('the state ends after the idle timeout (card reset)', async () => {
-    const h = await harness({ cards: { [A]: 'cps:medecin' }, pinIdleTimeoutMs: 150 });
+    const h = await harness({ cards: { [A]: 'cps:medecin' }, pinIdleTimeoutMs: 400 });
     const a = caller('desktop');
     await h.service.call('cps.verifyPin', { pin: '1234' }, a);
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 250));
     await h.service.call('cps.sign', SIGN, a); // use: the idle period starts again
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 250));
     expect(await h.service.call('cps.pinStatus', {}, a)).toMatchObject({ verified: true });
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 700));
     await idle(h);
     expect((await cardState(h)).verified).toBe(false);
     await expectAgentError(h.service.call('cps.sign', SIGN, a), 'PIN_REQUIRED');
