@@ -115,17 +115,17 @@ export async function startAgentServer(options: AgentServerOptions): Promise<Age
   }
 
   function onWebSocket(ws: WebSocket, origin: string | null, desktop: boolean, appId: string | undefined): void {
-    let connection: AgentConnection | undefined;
-    const state = new CallerState({
+    // notify runs only once calls flow, after `connection` exists
+    const state: CallerState = new CallerState({
       id: randomUUID(),
       originHeader: origin,
       desktop,
       ...(appId !== undefined ? { appId } : {}),
       pairings,
-      notify: (method, params) => connection?.notify(method, params),
+      notify: (method, params) => connection.notify(method, params),
       ...(options.now ? { now: options.now } : {}),
     });
-    connection = new AgentConnection(ws, state, { dispatcher, cardService, audit, logger, limits }, (c) => connections.delete(c));
+    const connection = new AgentConnection(ws, state, { dispatcher, cardService, audit, logger, limits }, (c) => connections.delete(c));
     connections.add(connection);
     logger.info({ conn: state.id, caller: state.kind(), origin: state.origin() || undefined }, 'connexion WebSocket ouverte');
   }
