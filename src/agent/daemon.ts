@@ -12,6 +12,7 @@ import { PairingStore, type PairingChange } from './security/pairing-store.js';
 import { createPeerUidCheck, type PeerCheck } from './security/peer-uid.js';
 import { describeScopesFr } from './security/scope-labels.js';
 import type { PcscProvider } from '../transport/pcsc-types.js';
+import { createCardService } from './cards/index.js';
 
 export interface StartAgentOptions {
   /** Default 24820; 0 picks a free port. */
@@ -91,7 +92,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   try {
     cardService =
       options.cardService ??
-      (await createRealCardService({
+      createRealCardService({
         allowVirtualReaders: options.allowVirtualReaders === true,
         pinPerSignature: options.pinPerSignature === true,
         ...(options.pcsc === 'mock' ? { pcsc: await loadMockPcsc() } : {}),
@@ -109,7 +110,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
             outcome: entry.outcome === 'ok' ? 'ok' : 'error',
             errorCode: entry.outcome === 'ok' ? undefined : entry.outcome,
           }),
-      }));
+      });
     const server = await startAgentServer({
       host,
       port,
@@ -187,21 +188,9 @@ async function loadMockPcsc(): Promise<PcscProvider> {
   return mock.default as unknown as PcscProvider;
 }
 
-/**
- * The real card side, `createCardService(wiring)` from `./cards/index.js`. Loaded through a
- * variable specifier while that module is being written, so this file compiles before it exists;
- * once it does, this becomes a static import.
- */
-async function createRealCardService(wiring: CardServiceWiring): Promise<CardService> {
-  const specifier = './cards/index.js';
-  let mod: { createCardService?: unknown };
-  try {
-    mod = (await import(specifier)) as { createCardService?: unknown };
-  } catch (error) {
-    throw new Error("Le service des cartes de l'agent (src/agent/cards/index.ts) n'est pas disponible dans cette version.", { cause: error });
-  }
-  if (typeof mod.createCardService !== 'function') throw new Error("src/agent/cards/index.ts n'exporte pas createCardService.");
-  return (await (mod.createCardService as (wiring: CardServiceWiring) => CardService | Promise<CardService>)(wiring)) as CardService;
+/** The real card side (src/agent/cards), built with what the agent knows; typed against its options. */
+function createRealCardService(wiring: CardServiceWiring): CardService {
+  return createCardService(wiring);
 }
 
 export { DEFAULT_AGENT_PORT };
