@@ -1,5 +1,6 @@
 // The DMP store: one interface (types.ts), SQLite and PostgreSQL implementations, migrations.
 export type * from './types.js';
+export type * from './portal-repository.js';
 export type * from './records-repository.js';
 export { openDmpStore, parseDatabaseLocation, describeDatabase, type DatabaseLocation, type OpenStoreOptions } from './open-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';

@@ -1,5 +1,6 @@
 // DmpRepository in SQL understood by both SQLite (≥ 3.35: RETURNING, ON CONFLICT) and
 // PostgreSQL. Parameterised statements only. Column names are snake_case; records camelCase.
+import { SqlPortalRepository, type PortalRepository } from './portal-repository.js';
 import { SqlRecordsRepository, type RecordsRepository } from './records-repository.js';
 import type { SqlExecutor, SqlRow } from './sql-executor.js';
 import type {
@@ -301,6 +302,12 @@ export class SqlRepository implements DmpRepository {
     const jtis = await this.db.execute('DELETE FROM dpop_jtis WHERE expires_at <= ?', [now]);
     const sessions = await this.db.execute('DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?', [now, idleCutoff]);
     return { challenges, jtis, sessions };
+  }
+
+  // --- patient portal -------------------------------------------------------------------------
+
+  get portal(): PortalRepository {
+    return new SqlPortalRepository(this.db);
   }
 
   // --- practitioner-side records ----------------------------------------------------------------

@@ -6,6 +6,7 @@
 // methods in `DmpRepository` below, implement them once in `sql-repository.ts` (the SQL is
 // shared by both dialects), and add a migration to BOTH `migrations/sqlite.ts` and
 // `migrations/postgres.ts` if the schema changes.
+import type { PortalRepository } from './portal-repository.js';
 import type { RecordsRepository } from './records-repository.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -145,6 +146,10 @@ export interface DmpRepository {
    * Idempotent; every node may run it.
    */
   purgeExpired(now: number, idleCutoff: number): Promise<{ challenges: number; jtis: number; sessions: number }>;
+
+  // --- patient portal (portal-repository.ts) --------------------------------------------------
+  /** The patient portal's operations, on the same connection (inside a transaction: the transaction's). */
+  readonly portal: PortalRepository;
 
   // --- practitioner-side records (records-repository.ts) ---------------------------------------
   /** Patients, authorisations, documents and notifications of src/dmp/records (inside a transaction: the transaction's). */
