@@ -48,6 +48,20 @@ export const PROBLEMS = {
   SESSION_INVALID: { status: 401, title: 'Session inconnue ou terminée' },
   SESSION_EXPIRED: { status: 401, title: 'Session expirée' },
   ESTABLISHMENT_READ_FORBIDDEN: { status: 403, title: 'Le mode établissement permet d’alimenter le DMP, jamais de le consulter' },
+
+  // --- patient portal (/v1/portal) ---
+  ACTIVATION_INVALID: { status: 401, title: "Code d'activation incorrect, déjà utilisé ou sans DMP pour cet INS" },
+  ACTIVATION_EXPIRED: { status: 401, title: "Code d'activation expiré : demandez-en un nouveau à un professionnel de santé" },
+  SECRET_CODE_WEAK: { status: 400, title: 'Code secret trop faible' },
+  CONTACT_INVALID: { status: 400, title: 'Numéro de téléphone ou adresse électronique invalide' },
+  PORTAL_CREDENTIALS_INVALID: { status: 401, title: 'INS ou code secret incorrect' },
+  OTP_INVALID: { status: 401, title: 'Code à usage unique incorrect, expiré ou déjà utilisé' },
+  TOO_MANY_ATTEMPTS: { status: 429, title: 'Trop de tentatives infructueuses' },
+  PATIENT_SESSION_REQUIRED: { status: 401, title: 'Session patient requise (en-tête Authorization: Bearer)' },
+  DMP_CLOSED: { status: 403, title: 'DMP fermé' },
+  TOTP_NOT_PENDING: { status: 409, title: "Aucune application d'authentification en attente de confirmation" },
+  PRACTITIONER_BLOCKED: { status: 409, title: 'Professionnel bloqué par le patient' },
+  MEDECIN_TRAITANT_INVALID: { status: 422, title: 'Le médecin traitant doit être un médecin connu du service' },
 } as const satisfies Record<string, ProblemDefinition>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

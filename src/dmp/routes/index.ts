@@ -5,9 +5,10 @@
 // JSON schemas (body, params, querystring, response with problemResponses(...)) so that
 // validation and /openapi.json follow, and append the plugin here.
 import type { FastifyInstance } from 'fastify';
+import { portalRoutes } from '../portal/index.js';
 import { authRoutes } from './auth.js';
 
-export const DMP_ROUTE_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [authRoutes];
+export const DMP_ROUTE_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [authRoutes, portalRoutes];
 
 export async function registerDmpRoutes(app: FastifyInstance): Promise<void> {
   for (const plugin of DMP_ROUTE_PLUGINS) await app.register(plugin);
