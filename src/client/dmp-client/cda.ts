@@ -38,11 +38,12 @@ export interface CdaAuthor {
   professionLabel?: string;
 }
 
+/** The patient's traits (the names of the DMP's `traits`: the same object fits). */
 export interface CdaPatient {
-  /** Birth name (family). */
-  birthName?: string;
-  /** First given name. */
-  firstName?: string;
+  /** Birth surname (`<family qualifier="BR">`). */
+  birthSurname?: string;
+  /** Birth first names (`<given>`). */
+  firstNames?: string;
   /** YYYY-MM-DD. */
   birthDate?: string;
   sex?: 'M' | 'F' | 'U' | (string & {});
@@ -60,8 +61,8 @@ export interface CdaN1Input {
   title: string;
   /** LOINC document type (the DMP's typeCode). */
   typeCode: string;
-  /** The DMP's classCode. */
-  classCode: string;
+  /** The XDS classCode (written as a translation of the type; left out when absent). */
+  classCode?: string;
   author: CdaAuthor;
   patient?: CdaPatient;
   organization?: CdaOrganization;
@@ -145,7 +146,7 @@ export function buildCdaN1(input: CdaN1Input): string {
     element(
       'code',
       { code: input.typeCode, codeSystem: OID.loinc, codeSystemName: 'LOINC', displayName: input.title },
-      element('translation', { code: input.classCode, codeSystem: OID.dmpClassCode, codeSystemName: 'classCode' }),
+      ...(input.classCode === undefined ? [] : [element('translation', { code: input.classCode, codeSystem: OID.dmpClassCode, codeSystemName: 'classCode' })]),
     ),
     textElement('title', input.title),
     element('effectiveTime', { value: time }),
@@ -163,7 +164,7 @@ export function buildCdaN1(input: CdaN1Input): string {
         element(
           'patient',
           {},
-          personName(patient?.birthName, patient?.firstName, patient?.birthName === undefined ? undefined : 'BR'),
+          personName(patient?.birthSurname, patient?.firstNames, patient?.birthSurname === undefined ? undefined : 'BR'),
           patient?.sex === undefined
             ? element('administrativeGenderCode', { nullFlavor: 'UNK' })
             : element('administrativeGenderCode', { code: patient.sex, codeSystem: OID.administrativeGender }),

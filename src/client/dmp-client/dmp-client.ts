@@ -12,6 +12,8 @@ import { DmpError, errorFromResponse, localDmpError } from './errors.js';
 import type {
   AccessContext,
   AuthorizationUpdate,
+  CloseRequest,
+  CloseResult,
   CreatePatientRequest,
   DocumentContent,
   DocumentMetadata,
@@ -23,7 +25,7 @@ import type {
   InsRef,
   LoginResult,
   PatientCreated,
-  PatientRecord,
+  PatientStatus,
   Practitioner,
   TracePage,
   TraceQuery,
@@ -69,8 +71,8 @@ export interface SendPdfRequest {
   title: string;
   /** LOINC document type (XDS typeCode). */
   typeCode: string;
-  /** XDS classCode. */
-  classCode: string;
+  /** XDS classCode (the service derives the class from the typeCode when absent). */
+  classCode?: string;
   confidentiality?: DocumentMetadataInput['confidentiality'];
   /** ISO 8601; default now. */
   creationTime?: string;
@@ -78,7 +80,7 @@ export interface SendPdfRequest {
   patient?: CdaPatient;
   /** The author's organisation (default: the session's activity, if one was given at login). */
   organization?: CdaOrganization;
-  /** More metadata (e.g. `replaces`). */
+  /** More metadata (e.g. `replaces`, `format`). */
   metadata?: Partial<DocumentMetadataInput>;
 }
 
@@ -309,18 +311,18 @@ export class DmpClient {
   }
 
   /** `GET /v1/patients/{ins}`: status, the caller's authorisation, médecin traitant flag. */
-  async getPatient(ins: InsRef, access?: AccessContext): Promise<PatientRecord> {
-    return (await this.request('GET', `/v1/patients/${insPath(ins)}`, { access })).json as PatientRecord;
+  async getPatient(ins: InsRef, access?: AccessContext): Promise<PatientStatus> {
+    return (await this.request('GET', `/v1/patients/${insPath(ins)}`, { access })).json as PatientStatus;
   }
 
   /** `PUT /v1/patients/{ins}/authorization`: records the patient's authorisation given during the consultation. */
-  async setAuthorization(ins: InsRef, update: AuthorizationUpdate): Promise<Record<string, unknown>> {
-    return (await this.request('PUT', `/v1/patients/${insPath(ins)}/authorization`, { json: update })).json as Record<string, unknown>;
+  async setAuthorization(ins: InsRef, update: AuthorizationUpdate): Promise<PatientStatus> {
+    return (await this.request('PUT', `/v1/patients/${insPath(ins)}/authorization`, { json: update })).json as PatientStatus;
   }
 
-  /** `POST /v1/patients/{ins}/close`. */
-  async closePatient(ins: InsRef, body: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    return ((await this.request('POST', `/v1/patients/${insPath(ins)}/close`, { json: body })).json ?? {}) as Record<string, unknown>;
+  /** `POST /v1/patients/{ins}/close`: at the patient's request, or death. */
+  async closePatient(ins: InsRef, request: CloseRequest): Promise<CloseResult> {
+    return (await this.request('POST', `/v1/patients/${insPath(ins)}/close`, { json: request })).json as CloseResult;
   }
 
   // --- documents ------------------------------------------------------------------------------
@@ -386,7 +388,7 @@ export class DmpClient {
       pdf,
       title: request.title,
       typeCode: request.typeCode,
-      classCode: request.classCode,
+      ...(request.classCode === undefined ? {} : { classCode: request.classCode }),
       author: identity,
       ...(request.patient ? { patient: request.patient } : {}),
       ...(organization ? { organization } : {}),
@@ -394,7 +396,7 @@ export class DmpClient {
     });
     const metadata: DocumentMetadataInput = {
       ...request.metadata,
-      classCode: request.classCode,
+      ...(request.classCode === undefined ? {} : { classCode: request.classCode }),
       typeCode: request.typeCode,
       title: request.title,
       format: request.metadata?.format ?? CDA_N1_PDF_FORMAT,
@@ -432,7 +434,7 @@ export class DmpClient {
 
   // --- traces ---------------------------------------------------------------------------------
 
-  /** `GET /v1/patients/{ins}/traces`. */
+  /** `GET /v1/patients/{ins}/traces` (the service may keep traces to the patient's portal: then a DmpError 403). */
   async getTraces(ins: InsRef, query: TraceQuery = {}): Promise<TracePage> {
     const page = (await this.request('GET', `/v1/patients/${insPath(ins)}/traces`, { query })).json as TracePage;
     return { ...page, traces: Array.isArray(page?.traces) ? page.traces : [] };

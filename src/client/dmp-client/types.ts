@@ -47,18 +47,18 @@ export interface LoginResult {
   practitioner: Practitioner;
 }
 
-/** Identity traits of the patient recorded with the INS (names as the INS teleservice gives them). */
+/** Identity traits of the patient recorded with the INS (mandatory for an INS-NIR), as the INS teleservice gives them. */
 export interface PatientTraits {
-  birthName?: string;
-  firstName?: string;
-  givenNames?: string;
-  usedName?: string;
+  birthSurname?: string;
+  /** The birth first names, space-separated. */
+  firstNames?: string;
   /** YYYY-MM-DD. */
   birthDate?: string;
-  sex?: 'M' | 'F' | 'I' | (string & {});
+  sex?: 'M' | 'F';
   /** INSEE code of the birth place. */
-  birthPlace?: string;
-  [trait: string]: unknown;
+  birthplaceCode?: string;
+  usedSurname?: string;
+  usedFirstName?: string;
 }
 
 export interface CreatePatientRequest {
@@ -68,26 +68,47 @@ export interface CreatePatientRequest {
   consent: true;
 }
 
-export interface PatientCreated {
-  ins?: Ins;
-  /** One-time activation code of the patient's web access (printed and handed over). */
-  activationCode: string;
+/** `GET /v1/patients/{ins}`: the DMP's state and the caller's authorisation. */
+export interface PatientStatus {
+  ins: Ins;
+  status: 'active' | 'closed' | (string & {});
+  createdAt?: string;
+  closedAt?: string | null;
+  /** The caller's authorisation by the patient. */
+  authorization: AuthorizationStatus;
+  /** The patient blocked the caller. */
+  blocked?: boolean;
+  sameRightsAsMedecinTraitant?: boolean;
+  authorizationRecordedBy?: 'patient' | 'practitioner' | null;
+  authorizationUpdatedAt?: string | null;
+  /** True when the caller is the patient's médecin traitant DMP. */
+  medecinTraitant: boolean;
+  hasMedecinTraitant?: boolean;
   [field: string]: unknown;
 }
 
-export interface PatientRecord {
-  ins?: Ins;
-  status?: string;
-  /** The caller's authorisation by the patient. */
-  authorization?: AuthorizationStatus;
-  /** True when the caller is the patient's médecin traitant DMP. */
-  medecinTraitant?: boolean;
-  [field: string]: unknown;
+export interface PatientCreated extends PatientStatus {
+  traits?: PatientTraits;
+  /** One-time activation code of the patient's web access (printed and handed over). */
+  activationCode: string;
+  activationExpiresAt?: string;
 }
 
 export interface AuthorizationUpdate {
   /** Recorded by the practitioner with the patient's agreement. */
-  status: AuthorizationStatus;
+  status: Exclude<AuthorizationStatus, 'none'>;
+  /** The patient gives the caller the médecin traitant's rights (masked documents). */
+  sameRightsAsMedecinTraitant?: boolean;
+}
+
+export interface CloseRequest {
+  reason: 'patient_request' | 'deces';
+  comment?: string;
+}
+
+export interface CloseResult {
+  status: 'closed';
+  closedAt: string;
   [field: string]: unknown;
 }
 
@@ -104,36 +125,50 @@ export interface DocumentSearch {
   [parameter: string]: string | number | boolean | readonly string[] | undefined;
 }
 
-/** Metadata sent with a document. */
+/** Metadata sent with a document (the service refuses any other member). */
 export interface DocumentMetadataInput {
-  /** Class of document (XDS classCode). */
-  classCode: string;
   /** LOINC type of document (XDS typeCode). */
   typeCode: string;
+  /** Class of document (XDS classCode); the service derives it from the typeCode when absent. */
+  classCode?: string;
   title: string;
   /** Format code, e.g. `urn:ihe:iti:xds-sd:pdf:2008` for a PDF inside a CDA N1 document. */
   format?: string;
   confidentiality?: ConfidentialityCode[];
-  /** ISO 8601; default: when the service receives it. */
+  /** ISO 8601 with a time zone; default: when the service receives it. */
   creationTime?: string;
   /** Id of the document this one replaces (RPLC). */
-  replaces?: string;
-  [field: string]: unknown;
+  replaces?: string | null;
+}
+
+export interface DocumentAuthor {
+  kind: 'practitioner' | 'establishment' | 'patient' | (string & {});
+  id: string;
+  name: string;
+  professionCode?: string | null;
+  establishmentId?: string | null;
 }
 
 export interface DocumentMetadata {
   id: string;
+  ins?: Ins;
   classCode?: string;
   typeCode?: string;
   title?: string;
-  format?: string;
   confidentiality?: ConfidentialityCode[];
+  /** What the service found the content to be. */
+  format?: 'cda-r2' | 'pdf' | (string & {});
+  mimeType?: string;
   status?: DocumentStatus;
   creationTime?: string;
-  author?: unknown;
+  submittedAt?: string;
+  updatedAt?: string;
+  author?: DocumentAuthor;
+  replaces?: string | null;
+  replacedBy?: string | null;
+  /** SHA-256 of the content, hex. */
   hash?: string;
   size?: number;
-  ins?: Ins;
   [field: string]: unknown;
 }
 
@@ -145,9 +180,8 @@ export interface DocumentPage {
 }
 
 export interface DocumentUpdate {
-  status?: DocumentStatus;
+  status?: 'approved' | 'archived';
   confidentiality?: ConfidentialityCode[];
-  [field: string]: unknown;
 }
 
 export interface DocumentContent {

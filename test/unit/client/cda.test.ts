@@ -55,7 +55,7 @@ describe('buildCdaN1', () => {
         const xml = buildCdaN1({
           ...base,
           title,
-          patient: { birthName: family, firstName: given },
+          patient: { birthSurname: family, firstNames: given },
           author: { ...base.author, surname: family, givenName: given, professionLabel: title },
           organization: { id: org, name: org },
         });
@@ -71,6 +71,12 @@ describe('buildCdaN1', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('writes the class as a translation only when given', () => {
+    const { classCode: _classCode, ...withoutClass } = base;
+    expect(child(parseXmlStrict(buildCdaN1(withoutClass)), 'code').children).toEqual([]);
+    expect(child(parseXmlStrict(buildCdaN1(base)), 'code', 'translation').attributes).toMatchObject({ code: '10', codeSystem: '1.2.250.1.213.1.1.4.1' });
   });
 
   it('refuses an INS without oid or value, and bytes that are not bytes', () => {

@@ -130,7 +130,7 @@ describe('login', () => {
 describe('requests of the session', () => {
   it('carry Authorization: DPoP <token> and a fresh proof with ath, htm and htu without the query', async () => {
     const token = await loggedIn();
-    await client.createPatient({ ins: INS, traits: { birthName: 'DUPONT', firstName: 'JEAN', birthDate: '1980-05-12', sex: 'M' }, consent: true });
+    await client.createPatient({ ins: INS, traits: { birthSurname: 'DUPONT', firstNames: 'JEAN', birthDate: '1980-05-12', sex: 'M' }, consent: true });
     await client.searchDocuments(INS, { typeCode: '11488-4', limit: 5 });
     const session = dmp.proofs.filter((p) => !p.path.startsWith('/v1/auth/'));
     expect(session).toHaveLength(2);
@@ -185,13 +185,14 @@ describe('requests of the session', () => {
 
   it('patients: create, get, authorization, close', async () => {
     await loggedIn();
-    const created = await client.createPatient({ ins: INS, traits: { birthName: 'DUPONT', firstName: 'JEAN' }, consent: true });
+    const created = await client.createPatient({ ins: INS, traits: { birthSurname: 'DUPONT', firstNames: 'JEAN' }, consent: true });
     expect(created.activationCode).toBe('K7Q2-M9XD-4TPA');
-    expect(JSON.parse(dmp.requestsTo('POST', '/v1/patients')[0]!.body.toString())).toEqual({ ins: INS, traits: { birthName: 'DUPONT', firstName: 'JEAN' }, consent: true });
-    expect(await client.getPatient(INS_PATH)).toMatchObject({ status: 'open', authorization: 'granted', medecinTraitant: false });
-    expect(await client.setAuthorization(INS, { status: 'denied' })).toEqual({ authorization: 'denied' });
-    expect(dmp.requestsTo('PUT', `/v1/patients/${INS_PATH}/authorization`)).toHaveLength(1);
-    expect(await client.closePatient(INS)).toEqual({ status: 'closed' });
+    expect(JSON.parse(dmp.requestsTo('POST', '/v1/patients')[0]!.body.toString())).toEqual({ ins: INS, traits: { birthSurname: 'DUPONT', firstNames: 'JEAN' }, consent: true });
+    expect(await client.getPatient(INS_PATH)).toMatchObject({ status: 'active', authorization: 'granted', medecinTraitant: false });
+    expect(await client.setAuthorization(INS, { status: 'denied' })).toMatchObject({ authorization: 'denied' });
+    expect(JSON.parse(dmp.requestsTo('PUT', `/v1/patients/${INS_PATH}/authorization`)[0]!.body.toString())).toEqual({ status: 'denied' });
+    expect(await client.closePatient(INS, { reason: 'patient_request' })).toMatchObject({ status: 'closed' });
+    expect(JSON.parse(dmp.requestsTo('POST', `/v1/patients/${INS_PATH}/close`)[0]!.body.toString())).toEqual({ reason: 'patient_request' });
     expect(dmp.patients.get(INS_PATH)?.status).toBe('closed');
   });
 
@@ -356,7 +357,7 @@ describe('documents', () => {
       title,
       typeCode: '11490-0',
       classCode: '10',
-      patient: { birthName: 'DUPONT & FILS', firstName: 'JEAN', birthDate: '1980-05-12', sex: 'M' },
+      patient: { birthSurname: 'DUPONT & FILS', firstNames: 'JEAN', birthDate: '1980-05-12', sex: 'M' },
     });
     expect(sent.format).toBe('urn:ihe:iti:xds-sd:pdf:2008');
     const stored = dmp.documents.get(String(sent.id))!;

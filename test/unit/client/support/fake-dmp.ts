@@ -240,8 +240,8 @@ export class FakeDmp {
       if (payload.consent !== true) throw new Problem(400, 'CONSENT_REQUIRED', 'Consentement du patient requis', 'consent: true attendu');
       const key = `${payload.ins?.oid}:${payload.ins?.value}`;
       if (this.patients.has(key)) throw new Problem(409, 'PATIENT_EXISTS', 'DMP déjà créé', key);
-      this.patients.set(key, { status: 'open', authorization: 'granted', traits: payload.traits });
-      return ok({ ins: payload.ins, status: 'open', activationCode: 'K7Q2-M9XD-4TPA' }, 201);
+      this.patients.set(key, { status: 'active', authorization: 'granted', traits: payload.traits });
+      return ok({ ins: payload.ins, status: 'active', authorization: 'granted', medecinTraitant: false, traits: payload.traits, activationCode: 'K7Q2-M9XD-4TPA' }, 201);
     }
     const patient = /^\/v1\/patients\/([^/]+)(\/.*)?$/.exec(path);
     if (patient) {
@@ -250,13 +250,16 @@ export class FakeDmp {
       const record = this.patients.get(ins);
       if (!record) throw new Problem(404, 'PATIENT_NOT_FOUND', 'DMP introuvable', ins);
       if (method === 'GET' && rest === '') return ok({ ins: { oid: ins.split(':')[0], value: ins.split(':')[1] }, status: record.status, authorization: record.authorization, medecinTraitant: false });
+
+      const view = () => ({ ins: { oid: ins.split(':')[0], value: ins.split(':')[1] }, status: record.status, authorization: record.authorization, medecinTraitant: false });
       if (method === 'PUT' && rest === '/authorization') {
         record.authorization = String(json().status);
-        return ok({ authorization: record.authorization });
+        return ok(view());
       }
       if (method === 'POST' && rest === '/close') {
+        if (!['patient_request', 'deces'].includes(String(json().reason))) throw new Problem(400, 'REQUEST_INVALID', 'Requête invalide', 'reason');
         record.status = 'closed';
-        return ok({ status: 'closed' });
+        return ok({ status: 'closed', closedAt: new Date().toISOString() });
       }
       if (method === 'GET' && rest === '/traces') {
         return ok({ traces: [{ action: 'login', at: new Date().toISOString() }], nextCursor: null });
@@ -312,6 +315,10 @@ export class FakeDmp {
     const verification = await verifyDetachedSignature(new Uint8Array(signature), new Uint8Array(content));
     if (!verification.ok) throw new Problem(400, 'DOCUMENT_SIGNATURE_INVALID', 'Signature du document invalide', verification.reason);
     const metadata = JSON.parse(metadataPart) as Record<string, unknown>;
+    // as the real service: only these members
+    const known = new Set(['classCode', 'typeCode', 'title', 'confidentiality', 'creationTime', 'replaces', 'format']);
+    const unknown = Object.keys(metadata).filter((k) => !known.has(k));
+    if (unknown.length > 0) throw new Problem(400, 'METADATA_INVALID', 'Métadonnées invalides', `membre inconnu : ${unknown[0]}`);
     const id = `doc-${++this.nextId}`;
     const stored: StoredDocument = {
       id,
