@@ -7,7 +7,7 @@ import { uuidOid } from '../../../src/client/dmp-client/cda.js';
 import { child, parseXmlStrict } from './support/xml-tree.js';
 
 const base: CdaN1Input = {
-  ins: { oid: '1.2.250.1.213.1.4.10', value: '180057511234567' },
+  ins: { oid: '1.2.250.1.213.1.4.10', value: '180057511234580' },
   pdf: new TextEncoder().encode('%PDF-1.4\n%%EOF\n'),
   title: 'Compte rendu',
   typeCode: '11490-0',

@@ -13,7 +13,7 @@ import { doctorMaterial, tick, type PersonaMaterial } from './support/fixtures.j
 import { child, parseXmlStrict } from './support/xml-tree.js';
 
 const APP_ORIGIN = 'app:logiciel-test';
-const INS = { oid: '1.2.250.1.213.1.4.10', value: '180057511234567' };
+const INS = { oid: '1.2.250.1.213.1.4.10', value: '180057511234580' };
 const INS_PATH = `${INS.oid}:${INS.value}`;
 
 let material: PersonaMaterial;

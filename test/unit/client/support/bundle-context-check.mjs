@@ -110,7 +110,7 @@ try {
       const key = await DpopKey.generate();
       const proof = await key.proof({ htm: 'POST', htu: 'https://dmp.example/v1/auth/challenge' });
       const cda = buildCdaN1({
-        ins: { oid: '1.2.250.1.213.1.4.10', value: '180057511234567' },
+        ins: { oid: '1.2.250.1.213.1.4.10', value: '180057511234580' },
         pdf: new TextEncoder().encode('%PDF-1.7'),
         title: 'T', typeCode: '11490-0', classCode: '10',
         author: { idType: 'RPPS', nationalId: '99900000101', surname: 'MARTIN', givenName: 'SOPHIE' },
