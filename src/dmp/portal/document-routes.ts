@@ -194,7 +194,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
         throw new DmpError('INTERNAL', 'contenu du document incohérent avec son empreinte');
       }
       await store.transaction((tx) =>
-        tracePortal(tx, { insPath: session.ins, patientId: session.patient.id, at: clock(), action: 'read_document', target: document.id }),
+        tracePortal(tx, { insPath: session.ins, patientId: session.patient.id, at: clock(), action: 'read_document', target: `document:${document.id}` }),
       );
       const extension = document.mimeType === 'application/pdf' ? 'pdf' : document.mimeType.includes('xml') ? 'xml' : 'bin';
       return reply
@@ -236,7 +236,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
             patientId: session.patient.id,
             at,
             action: masked ? 'mask_document' : 'unmask_document',
-            target: document.id,
+            target: `document:${document.id}`,
           });
         });
         return portalDocumentView({ ...document, confidentiality: confidentiality.json, maskedPs: masked }, session);
@@ -321,7 +321,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
           patientId: session.patient.id,
           at: clock(),
           action: 'send_document',
-          target: id,
+          target: `document:${id}`,
           detail: { typeCode: metadata.typeCode, size: content.byteLength },
         });
       });
@@ -362,7 +362,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
         const at = clock();
         await store.transaction(async (tx) => {
           await tx.records.deleteDocumentLogically(document.id, at.getTime());
-          await tracePortal(tx, { insPath: session.ins, patientId: session.patient.id, at, action: 'delete_document', target: document.id });
+          await tracePortal(tx, { insPath: session.ins, patientId: session.patient.id, at, action: 'delete_document', target: `document:${document.id}` });
         });
         return { documentId: document.id, status: 'deleted' as const, requestedAt: at.toISOString() };
       }
@@ -389,7 +389,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
           patientId: session.patient.id,
           at,
           action: 'request_deletion',
-          target: document.id,
+          target: `document:${document.id}`,
           ...(reason === undefined ? {} : { detail: { reason } }),
         });
         return at.getTime();

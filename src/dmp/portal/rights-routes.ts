@@ -166,7 +166,7 @@ export async function portalRightsRoutes(app: FastifyInstance): Promise<void> {
           patientId: session.patient.id,
           at,
           action: 'authorization',
-          target: body.practitionerId,
+          target: `practitioner:${body.practitionerId}`,
           detail: { status: body.status, blocked, sameRightsAsMedecinTraitant: sameRights, ...(removeMedecinTraitant ? { medecinTraitantRemoved: true } : {}) },
         });
         return (await tx.portal.listAuthorizations(session.patient.id)).find((a) => a.practitionerId === body.practitionerId) ?? null;
@@ -226,7 +226,7 @@ export async function portalRightsRoutes(app: FastifyInstance): Promise<void> {
           patientId: session.patient.id,
           at,
           action: 'medecin_traitant',
-          ...(practitionerId === null ? {} : { target: practitionerId }),
+          ...(practitionerId === null ? {} : { target: `practitioner:${practitionerId}` }),
           detail: { previous: session.patient.medecinTraitantId },
         });
       });

@@ -28,28 +28,20 @@ export const PORTAL_ACTIONS = {
 
 export type PortalAction = keyof typeof PORTAL_ACTIONS;
 
-/** Labels of the other modules' actions (practitioner side), as far as they are known here; others show as written. */
+/** Labels of the practitioner side's actions (src/dmp/records, src/dmp/auth); others show as written. */
 const OTHER_ACTIONS: Record<string, string> = {
-  create: 'créer le DMP',
-  create_patient: 'créer le DMP',
-  read: 'consulter',
-  read_patient: 'consulter le DMP',
-  search: 'rechercher des documents',
-  search_documents: 'rechercher des documents',
-  list_documents: 'consulter la liste des documents',
-  read_document: 'consulter un document',
-  read_metadata: 'consulter la description d’un document',
-  read_content: 'télécharger un document',
-  send: 'ajouter un document',
-  send_document: 'ajouter un document',
-  update: 'modifier',
-  update_document: 'modifier un document',
-  delete: 'supprimer un document',
-  delete_document: 'supprimer un document',
-  authorization: 'enregistrer une autorisation d’accès',
-  consent: 'modifier un consentement',
-  close: 'fermer le DMP',
-  read_traces: 'consulter l’historique des accès',
+  'patient.create': 'créer le DMP',
+  'patient.read': 'consulter l’état du DMP',
+  'patient.close': 'fermer le DMP',
+  'authorization.update': 'enregistrer son autorisation d’accès',
+  'medecin-traitant.declare': 'se déclarer médecin traitant',
+  'document.search': 'rechercher dans vos documents',
+  'document.read-metadata': 'consulter la description d’un document',
+  'document.read': 'consulter un document',
+  'document.send': 'ajouter un document',
+  'document.update': 'modifier un document',
+  'document.delete': 'supprimer un document',
+  'traces.read': 'consulter l’historique des accès',
   login: 'se connecter',
   logout: 'se déconnecter',
 };
