@@ -33,9 +33,10 @@ describe.each(STORES)('patient portal access on %s', (kind) => {
   let service: TestDmpService;
   let client: PatientClient;
   const clock = new TestClock();
+  const logLines: string[] = [];
 
   beforeAll(async () => {
-    service = await startPortalService(pki, kind, clock);
+    service = await startPortalService(pki, kind, clock, logLines);
     client = new PatientClient(service.url);
   });
   afterAll(async () => {
@@ -360,6 +361,24 @@ describe.each(STORES)('patient portal access on %s', (kind) => {
       const slots = await service.store.portal.rateLimitSlots(insBucket('login', patient.insPath), clock.now().getTime() - 15 * 60_000);
       expect(slots.reduce((sum, slot) => sum + slot.count, 0)).toBe(tried);
     });
+  });
+
+  it('never logs an activation code, a secret code, a one-time password, a TOTP seed or a session token', async () => {
+    forgetFailures();
+    const patient = await createPatient(service, { now: clock.now().getTime() });
+    const email = 'logs@exemple.fr';
+    await activate(client, patient, { kind: 'email', value: email });
+    await client.call('POST', '/v1/portal/login', { body: { ins: patient.ins, secretCode: 'Mauvais-code-1' } });
+    await client.call('POST', '/v1/portal/login', { body: { ins: patient.ins, secretCode: SECRET_CODE } });
+    const { otpRequestId, code } = await lastOtpFromOutbox(service, email);
+    const session = await client.call<{ sessionToken: string }>('POST', '/v1/portal/login/verify', { body: { otpRequestId, otp: code } });
+    const enroll = await client.call<{ secret: string }>('POST', '/v1/portal/totp/enroll', { token: session.body.sessionToken });
+    await client.call('GET', '/v1/portal/me', { token: session.body.sessionToken });
+    const logs = logLines.join('\n');
+    expect(logs).toContain('/v1/portal/login/verify');
+    for (const secret of [patient.activationCode, SECRET_CODE, 'Mauvais-code-1', code, session.body.sessionToken, enroll.body.secret]) {
+      expect(logs, secret).not.toContain(secret);
+    }
   });
 
   describe('patient sessions', () => {

@@ -57,11 +57,15 @@ export function expectPortalProblem(response: PortalResponse<unknown>, status: n
   expectProblem({ status: response.status, headers: response.headers, body: response.body, proof: undefined }, status, code);
 }
 
-export async function startPortalService(pki: DmpTestPki, kind: StoreKind, clock?: TestClock): Promise<TestDmpService> {
+/** `logLines` collects the service's log lines (debug level). */
+export async function startPortalService(pki: DmpTestPki, kind: StoreKind, clock?: TestClock, logLines?: string[]): Promise<TestDmpService> {
   return startTestDmpService(pki, {
     store: kind,
     ...(clock ? { clock: clock.now } : {}),
-    config: { masterKeyFile: join(freshTempDir('cardbridge-portal-key-'), 'master.key') },
+    config: {
+      masterKeyFile: join(freshTempDir('cardbridge-portal-key-'), 'master.key'),
+      ...(logLines ? { logger: { level: 'debug', stream: { write: (line: string) => void logLines.push(line) } } } : {}),
+    },
   });
 }
 

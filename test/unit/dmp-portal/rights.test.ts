@@ -355,7 +355,16 @@ describe.each(STORES)('patient portal rights on %s', (kind) => {
       await client.call('POST', '/v1/portal/close', { token, body: { confirm: true, reason: text } });
       expect((await chain(patient)).at(-1)?.detail).toEqual({ reason: text });
     }
+    // fields that are not stored answer with their refusal, never a server error
+    const patient = await createPatient(service);
+    for (const text of SQL_TEXTS) {
+      const contact = { kind: 'email', value: 'sql@exemple.fr' };
+      expectPortalProblem(await client.call('POST', '/v1/portal/activate', { body: { ins: patient.ins, activationCode: text, secretCode: SECRET_CODE, contact } }), 401, 'ACTIVATION_INVALID');
+      expectPortalProblem(await client.call('POST', '/v1/portal/login', { body: { ins: { oid: patient.ins.oid, value: text }, secretCode: text } }), 400, 'REQUEST_INVALID');
+      expectPortalProblem(await client.call('GET', `/v1/portal/documents?cursor=${encodeURIComponent(text)}`, { token: (await patientWithSession(service, client)).token }), 400, 'REQUEST_INVALID');
+    }
     // every table still there and answering
-    expect((await service.store.records.getPatientById('nobody'))).toBeNull();
+    expect(await service.store.records.getPatientById('nobody')).toBeNull();
+    expect(await service.store.portal.findPatientByIns(patient.ins.oid, patient.ins.value)).toMatchObject({ id: patient.id });
   });
 });
