@@ -213,7 +213,7 @@ describe('parseMime', () => {
     expect(parseMime(entity).subject).toBe('Compte rendu — Mme Hélène Dupré');
   });
 
-  it('refuses attachments adding up to more than 10 MiB before decoding them (ATTACHMENT_TOO_LARGE)', () => {
+  it('refuses attachments adding up to more than 10 MiB (ATTACHMENT_TOO_LARGE)', () => {
     const size = 5.5 * 1024 * 1024;
     const six = { filename: 'a.bin', mediaType: 'application/octet-stream', content: new Uint8Array(size) };
     const s = text(encodeMime(message({ attachments: [six] })));
