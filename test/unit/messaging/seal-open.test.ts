@@ -173,6 +173,16 @@ describe('a message from the doctor to the nurse', () => {
     expect(Buffer.from(sealed.subarray(a.start, a.start + 32)).equals(Buffer.from(again.subarray(b.start, b.start + 32)))).toBe(false);
   });
 
+  it('opens on a CPS4 too (the card returns the padded block and the host removes the padding)', async () => {
+    const cps4 = await cardHolder(pki, 'cps:medecin-cps4');
+    const toBoth = letter(doctor.practitioner, [nurse.practitioner, cps4.practitioner]);
+    const envelope = await sealMessage(
+      sealRequest({ mime: toBoth, recipientCertificates: [nurse.credentials.authentication.certificateDer, cps4.credentials.authentication.certificateDer, doctor.credentials.authentication.certificateDer] }),
+    );
+    expect((await openAs(cps4, envelope)).mime).toEqual(toBoth);
+    expect(cps4.apdus.some((a) => a.startsWith('012a8086') || a.startsWith('112a8086'))).toBe(true); // PSO DECIPHER on logical channel 1
+  });
+
   it('signs the MIME bytes it is given as they are', async () => {
     const mime = encodeMime(message);
     const opened = await openAs(nurse, await sealMessage(sealRequest({ mime })));
