@@ -103,8 +103,10 @@ export interface RecordsConfidentialityFlags {
 export interface RecordsDocumentSearch {
   readonly patientId: string;
   readonly statuses: readonly Exclude<RecordsDocumentStatus, 'deleted'>[];
-  readonly classCode?: string;
-  readonly typeCode?: string;
+  /** Any of these classCodes (absent: any). */
+  readonly classCodes?: readonly string[];
+  /** Any of these typeCodes (absent: any). */
+  readonly typeCodes?: readonly string[];
   /** creation_time >= from (epoch ms). */
   readonly from?: number;
   /** creation_time < to (epoch ms). */
@@ -390,13 +392,15 @@ export class SqlRecordsRepository implements RecordsRepository {
       where.push('(masked_ps = ? OR author_id = ?)');
       params.push(false, q.viewerAuthorId);
     }
-    if (q.classCode !== undefined) {
-      where.push('class_code = ?');
-      params.push(q.classCode);
+    if (q.classCodes !== undefined) {
+      if (q.classCodes.length === 0) return [];
+      where.push(`class_code IN (${marks(q.classCodes.length)})`);
+      params.push(...q.classCodes);
     }
-    if (q.typeCode !== undefined) {
-      where.push('type_code = ?');
-      params.push(q.typeCode);
+    if (q.typeCodes !== undefined) {
+      if (q.typeCodes.length === 0) return [];
+      where.push(`type_code IN (${marks(q.typeCodes.length)})`);
+      params.push(...q.typeCodes);
     }
     if (q.from !== undefined) {
       where.push('creation_time >= ?');
