@@ -6,7 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { DmpError } from '../errors.js';
 import { sendProblem } from './problem.js';
 
-export const CORS_ALLOWED_HEADERS = ['Authorization', 'DPoP', 'Content-Type'] as const;
+// X-Access-Mode / X-Access-Reason: a break-glass or regulation-centre search is a cross-origin call
+// from the practitioner's page (they make it a preflighted request, as Authorization already does).
+export const CORS_ALLOWED_HEADERS = ['Authorization', 'DPoP', 'Content-Type', 'X-Access-Mode', 'X-Access-Reason'] as const;
 export const CORS_ALLOWED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const CORS_EXPOSED_HEADERS = ['WWW-Authenticate', 'Location', 'Content-Disposition'] as const;
 export const CORS_MAX_AGE_SECONDS = 600;

@@ -7,8 +7,10 @@
 import type { FastifyInstance } from 'fastify';
 import { portalRoutes } from '../portal/index.js';
 import { authRoutes } from './auth.js';
+import { documentRoutes } from './documents.js';
+import { patientRoutes } from './patients.js';
 
-export const DMP_ROUTE_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [authRoutes, portalRoutes];
+export const DMP_ROUTE_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [authRoutes, portalRoutes, patientRoutes, documentRoutes];
 
 export async function registerDmpRoutes(app: FastifyInstance): Promise<void> {
   for (const plugin of DMP_ROUTE_PLUGINS) await app.register(plugin);
