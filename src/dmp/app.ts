@@ -27,6 +27,7 @@ import { dmpLoggerOptions } from './http/logging.js';
 import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
+import { pageRoutes } from './pages/index.js';
 import { registerDmpRoutes } from './routes/index.js';
 import { addSharedSchemas } from './routes/schemas.js';
 import { openDmpStore } from './store/index.js';
@@ -115,6 +116,7 @@ export async function buildDmpApp(config: DmpConfig): Promise<FastifyInstance> {
   addSharedSchemas(app);
   await registerOpenApi(app, { publicUrl: configuredPublicUrl, version: DMP_SERVICE_VERSION });
   await app.register(registerDmpRoutes);
+  await app.register(pageRoutes); // the two web pages and their files (HTML, not /v1: own CSP)
 
   // Housekeeping: expired challenges, jtis and sessions (every node may do it; idempotent).
   let purgeTimer: NodeJS.Timeout | undefined;
