@@ -5,17 +5,25 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fastifyMultipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
-import { decryptDocument, encryptDocument } from '../crypto/index.js';
+import { encryptDocument } from '../crypto/index.js';
+import type { Ins, InsOid } from '../../ins/index.js';
 import { DmpError } from '../errors.js';
-import { classCodeOf, documentTypes } from '../policy/index.js';
+import {
+  confidentialityFlags,
+  confidentialityOf,
+  detectDocumentFormat,
+  MAX_DOCUMENT_BYTES,
+  parseDocumentMetadata,
+  readDocumentContent,
+  requireKeyProvider,
+} from '../records/index.js';
 import { problemResponses } from '../routes/schemas.js';
-import type { RecordsConfidentialityFlags, RecordsDocument } from '../store/index.js';
+import type { RecordsDocument } from '../store/index.js';
 import {
   decodeCursor,
   DOCUMENT_ID_PARAMS,
   encodeCursor,
   isOwnDocument,
-  keyProviderOf,
   PORTAL_DOCUMENT_SCHEMA,
   portalDocumentView,
   sessionOf,
@@ -25,31 +33,11 @@ import {
 import { requirePatient } from './session.js';
 import { tracePortal } from './traces.js';
 
-export const MAX_PATIENT_DOCUMENT_BYTES = 10 * 1024 * 1024;
 const METADATA_MAX_BYTES = 16 * 1024;
 const PAGE_DEFAULT = 50;
 const PAGE_MAX = 200;
-/** The patient's own documents carry no confidentiality code (the matrix decides which professions see them). */
-export const PATIENT_DOCUMENT_CONFIDENTIALITY = JSON.stringify([]);
-
-/** The stored confidentiality codes (a JSON list, sorted) and flags with MASQUE_PS set or removed; the other codes kept. */
-function withMasquePs(document: RecordsDocument, masked: boolean): RecordsConfidentialityFlags {
-  let codes: unknown;
-  try {
-    codes = JSON.parse(document.confidentiality);
-  } catch {
-    codes = [];
-  }
-  const set = new Set(Array.isArray(codes) ? codes.filter((c): c is string => typeof c === 'string') : []);
-  if (masked) set.add('MASQUE_PS');
-  else set.delete('MASQUE_PS');
-  return {
-    json: JSON.stringify([...set].sort()),
-    maskedPs: masked,
-    invisiblePatient: document.invisiblePatient,
-    invisibleRepresentants: document.invisibleRepresentants,
-  };
-}
+/** What a patient's metadata may not set: confidentiality codes are the practitioners' (he masks with /mask), RPLC too. */
+const PRACTITIONER_ONLY_METADATA = ['confidentiality', 'replaces'];
 
 const ERRORS = problemResponses(400, 401, 403, 404, 409, 413, 415, 500, 503);
 
@@ -66,14 +54,6 @@ interface ListCursor {
 const isListCursor = (v: unknown): v is ListCursor =>
   typeof v === 'object' && v !== null && Number.isSafeInteger((v as ListCursor).t) && typeof (v as ListCursor).id === 'string';
 
-/** `%PDF-` first, `%%EOF` in the last kilobyte: a PDF, not something renamed .pdf. */
-export function looksLikePdf(content: Uint8Array): boolean {
-  if (content.byteLength < 16) return false;
-  const head = Buffer.from(content.subarray(0, 5)).toString('latin1');
-  const tail = Buffer.from(content.subarray(Math.max(0, content.byteLength - 1024))).toString('latin1');
-  return head === '%PDF-' && tail.includes('%%EOF');
-}
-
 /** An ASCII fallback and an RFC 5987 UTF-8 name, never a quote or a path separator. */
 function contentDisposition(title: string, extension: string): string {
   const base = title.normalize('NFC').replace(/[\u0000-\u001f\u007f"\\/:*?<>|]+/g, '_').slice(0, 120) || 'document';
@@ -81,44 +61,40 @@ function contentDisposition(title: string, extension: string): string {
   return `attachment; filename="${ascii}.${extension}"; filename*=UTF-8''${encodeURIComponent(`${base}.${extension}`)}`;
 }
 
-interface UploadMetadata {
-  title: string;
-  typeCode: string;
-  creationTime?: string;
+/** The records module's format detection, PDF only: anything else (a CDA included) is 415. */
+function pdfOnly(bytes: Uint8Array, ins: Ins): ReturnType<typeof detectDocumentFormat> {
+  const refused = new DmpError('UNSUPPORTED_MEDIA_TYPE', 'seuls les documents PDF peuvent être ajoutés par le patient');
+  let format: ReturnType<typeof detectDocumentFormat>;
+  try {
+    format = detectDocumentFormat(bytes, ins);
+  } catch (error) {
+    if (error instanceof DmpError && error.code !== 'DOCUMENT_TOO_LARGE') throw refused;
+    throw error;
+  }
+  if (format.format !== 'pdf') throw refused;
+  return format;
 }
 
-function parseMetadata(text: string | undefined, now: number): { title: string; typeCode: string; classCode: string; creationTime: number } {
-  if (text === undefined) throw new DmpError('REQUEST_INVALID', 'partie « metadata » (JSON) absente');
+/** The records module's metadata rules (typeCode of the matrix, class derived, title, creation time), minus what only practitioners set. */
+function patientMetadata(text: string | undefined, now: Date): ReturnType<typeof parseDocumentMetadata> {
+  if (text === undefined) throw new DmpError('METADATA_INVALID', 'partie « metadata » (JSON) absente');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new DmpError('REQUEST_INVALID', 'la partie « metadata » n’est pas du JSON');
+    throw new DmpError('METADATA_INVALID', 'la partie « metadata » n’est pas du JSON');
   }
-  const m = value as Partial<UploadMetadata>;
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new DmpError('REQUEST_INVALID', 'la partie « metadata » doit être un objet JSON');
-  const unknown = Object.keys(m).filter((k) => !['title', 'typeCode', 'creationTime'].includes(k));
-  if (unknown.length > 0) throw new DmpError('REQUEST_INVALID', `champs inconnus dans « metadata » : ${unknown.join(', ').slice(0, 200)}`);
-  if (typeof m.title !== 'string' || m.title.trim() === '' || [...m.title].length > 256 || /[\u0000-\u001f\u007f]/.test(m.title)) {
-    throw new DmpError('REQUEST_INVALID', 'titre attendu : 1 à 256 caractères, sans caractère de contrôle');
+  if (typeof value === 'object' && value !== null) {
+    const refused = PRACTITIONER_ONLY_METADATA.filter((key) => Object.hasOwn(value, key));
+    if (refused.length > 0) throw new DmpError('METADATA_INVALID', `non accepté pour un document du patient : ${refused.join(', ')}`);
   }
-  const classCode = typeof m.typeCode === 'string' ? classCodeOf(m.typeCode) : undefined;
-  if (typeof m.typeCode !== 'string' || classCode === undefined) {
-    throw new DmpError('REQUEST_INVALID', `type de document (typeCode LOINC) inconnu ; types possibles : ${documentTypes.map((t) => t.typeCode).join(', ')}`);
-  }
-  let creationTime = now;
-  if (m.creationTime !== undefined) {
-    const parsed = typeof m.creationTime === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(m.creationTime) ? Date.parse(m.creationTime) : Number.NaN;
-    if (Number.isNaN(parsed) || parsed > now + 5 * 60_000) throw new DmpError('REQUEST_INVALID', 'creationTime : date ISO 8601 attendue, pas dans le futur');
-    creationTime = parsed;
-  }
-  return { title: m.title, typeCode: m.typeCode, classCode, creationTime };
+  return parseDocumentMetadata(value, now);
 }
 
 export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> {
   const { store, clock } = app.dmp;
   await app.register(fastifyMultipart, {
-    limits: { fileSize: MAX_PATIENT_DOCUMENT_BYTES, files: 1, fields: 2, parts: 3, fieldSize: METADATA_MAX_BYTES, headerPairs: 50 },
+    limits: { fileSize: MAX_DOCUMENT_BYTES, files: 1, fields: 2, parts: 3, fieldSize: METADATA_MAX_BYTES, headerPairs: 50 },
   });
 
   app.get<{ Querystring: ListQuery }>(
@@ -181,18 +157,9 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
     },
     async (request, reply) => {
       const session = sessionOf(request);
-      const provider = keyProviderOf(request);
+      const provider = requireKeyProvider(app.dmp.keyProvider);
       const document = await visibleDocument(request, request.params.id);
-      const stored = await store.records.getDocumentContent(document.id);
-      if (!stored) throw new DmpError('NOT_FOUND', 'document introuvable');
-      const content = await decryptDocument(
-        { keyId: stored.keyId, wrappedKey: stored.wrappedKey, iv: stored.iv, tag: stored.tag, ciphertext: stored.ciphertext },
-        provider,
-        document.id,
-      );
-      if (createHash('sha256').update(content).digest('hex') !== document.contentSha256.toLowerCase()) {
-        throw new DmpError('INTERNAL', 'contenu du document incohérent avec son empreinte');
-      }
+      const content = await readDocumentContent(store, provider, document);
       await store.transaction((tx) =>
         tracePortal(tx, { insPath: session.ins, patientId: session.patient.id, at: clock(), action: 'read_document', target: `document:${document.id}` }),
       );
@@ -227,10 +194,10 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
       async (request) => {
         const session = sessionOf(request);
         const document = await visibleDocument(request, request.params.id);
-        const confidentiality = withMasquePs(document, masked);
+        const confidentiality = confidentialityFlags(confidentialityOf({ ...document, maskedPs: masked }));
         await store.transaction(async (tx) => {
           const at = clock();
-          if (!(await tx.records.setDocumentConfidentiality(document.id, confidentiality, at.getTime()))) throw new DmpError('NOT_FOUND', 'document introuvable');
+          if (!(await tx.records.setDocumentConfidentiality(document.id, confidentiality, at.getTime()))) throw new DmpError('DOCUMENT_NOT_FOUND', 'document introuvable');
           await tracePortal(tx, {
             insPath: session.ins,
             patientId: session.patient.id,
@@ -248,7 +215,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
     '/v1/portal/documents',
     {
       preHandler: requirePatient,
-      bodyLimit: MAX_PATIENT_DOCUMENT_BYTES + 256 * 1024,
+      bodyLimit: MAX_DOCUMENT_BYTES + 256 * 1024,
       schema: {
         tags: TAGS,
         summary: 'Ajouter un de ses propres documents (PDF, 10 Mio au plus), multipart/form-data : « metadata » { title, typeCode, creationTime? } et « content »',
@@ -258,7 +225,7 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
     },
     async (request, reply) => {
       const session = sessionOf(request);
-      const provider = keyProviderOf(request);
+      const provider = requireKeyProvider(app.dmp.keyProvider);
       if (!request.isMultipart()) throw new DmpError('UNSUPPORTED_MEDIA_TYPE', 'multipart/form-data attendu (parties « metadata » et « content »)');
       let metadataText: string | undefined;
       let content: Buffer | undefined;
@@ -279,21 +246,23 @@ export async function portalDocumentRoutes(app: FastifyInstance): Promise<void> 
           throw new DmpError('REQUEST_INVALID', `partie inattendue : ${part.fieldname.slice(0, 64)}`);
         }
       }
-      const now = clock().getTime();
-      const metadata = parseMetadata(metadataText, now);
+      const at = clock();
+      const now = at.getTime();
+      const metadata = patientMetadata(metadataText, at);
       if (content === undefined || content.byteLength === 0) throw new DmpError('REQUEST_INVALID', 'partie « content » (le PDF) absente ou vide');
-      if (!looksLikePdf(content)) throw new DmpError('UNSUPPORTED_MEDIA_TYPE', 'seuls les documents PDF peuvent être ajoutés par le patient');
+      const bytes = new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+      const format = pdfOnly(bytes, { oid: session.patient.insOid as InsOid, value: session.patient.insValue });
 
       const id = randomUUID();
-      const encrypted = await encryptDocument(new Uint8Array(content.buffer, content.byteOffset, content.byteLength), provider, id);
+      const encrypted = await encryptDocument(bytes, provider, id);
       const document: RecordsDocument = {
         id,
         patientId: session.patient.id,
         classCode: metadata.classCode,
         typeCode: metadata.typeCode,
-        confidentiality: PATIENT_DOCUMENT_CONFIDENTIALITY,
-        format: 'pdf',
-        mimeType: 'application/pdf',
+        confidentiality: confidentialityFlags([]).json,
+        format: format.format,
+        mimeType: format.mimeType,
         title: metadata.title,
         creationTime: metadata.creationTime,
         submittedAt: now,

@@ -15,7 +15,6 @@ export { FAILURES_PER_ADDRESS, FAILURES_PER_INS, FAILURE_WINDOW_MS, addressKey }
 export { PATIENT_SESSION_IDLE_MS, PATIENT_SESSION_MAX_MS, requirePatient, type PatientSession } from './session.js';
 export { totpCodeFromUri } from './totp.js';
 export { PORTAL_ACTIONS, patientChain, readableTraces, type ReadableTrace } from './traces.js';
-export { MAX_PATIENT_DOCUMENT_BYTES, looksLikePdf } from './document-routes.js';
 
 /** Expired one-time passwords and old rate-limit slots are dropped this often (every node may do it). */
 const PORTAL_PURGE_INTERVAL_MS = 5 * 60_000;

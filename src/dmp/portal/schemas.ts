@@ -2,7 +2,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { KeyProvider } from '../crypto/index.js';
 import { DmpError } from '../errors.js';
-import { checkIns, InsError, type Ins } from '../../ins/index.js';
+import type { Ins } from '../../ins/index.js';
+import { insFromBody, insPath } from '../records/index.js';
 import { documentTypeByCode } from '../policy/index.js';
 import type { RecordsDocument } from '../store/index.js';
 import type { PatientSession } from './session.js';
@@ -81,17 +82,13 @@ export function isOwnDocument(d: RecordsDocument, session: PatientSession): bool
   return d.authorKind === 'patient' && d.authorId === session.ins;
 }
 
-/** A checked INS from a request body (400 REQUEST_INVALID otherwise). */
+/** A checked INS of a request body, as the records module accepts them for a DMP (400 INS_INVALID otherwise). */
 export function insOf(value: { oid: string; value: string }): { ins: Ins; path: string } {
-  try {
-    const ins = checkIns(value as Ins);
-    return { ins, path: `${ins.oid}:${ins.value}` };
-  } catch (error) {
-    if (error instanceof InsError) throw new DmpError('REQUEST_INVALID', `INS invalide : ${error.message}`);
-    throw error;
-  }
+  const ins = insFromBody(value);
+  return { ins, path: insPath(ins) };
 }
 
+/** For the portal's own secrets (OTP messages, TOTP seeds): sealed with the documents' KeyProvider. */
 export function keyProviderOf(request: FastifyRequest): KeyProvider {
   const provider = request.server.dmp.keyProvider;
   if (!provider) throw new DmpError('SERVICE_UNAVAILABLE', 'le chiffrement des données du portail n’est pas configuré sur ce service');
@@ -104,18 +101,18 @@ export function sessionOf(request: FastifyRequest): PatientSession {
   return session;
 }
 
-/** A document of the session's patient that he may see (not deleted, not INVISIBLE_PATIENT), else 404. */
+/** A document of the session's patient that he may see (not deleted, not INVISIBLE_PATIENT), else 404 DOCUMENT_NOT_FOUND. */
 export async function visibleDocument(request: FastifyRequest, documentId: string): Promise<RecordsDocument> {
   const session = sessionOf(request);
   const document = await request.server.dmp.store.records.getDocument(documentId);
   // an INVISIBLE_PATIENT document answers exactly like one that does not exist (or another patient's)
   if (!document || document.patientId !== session.patient.id || document.invisiblePatient || document.status === 'deleted') {
-    throw new DmpError('NOT_FOUND', 'document introuvable');
+    throw new DmpError('DOCUMENT_NOT_FOUND', 'document introuvable');
   }
   return document;
 }
 
-/** Opaque paging cursors: base64url JSON. Undefined when absent; 400 when not one of ours. */
+/** Opaque paging cursors: base64url JSON. Undefined when absent; 400 CURSOR_INVALID when not one of ours. */
 export function decodeCursor<T>(cursor: string | undefined, check: (value: unknown) => value is T): T | undefined {
   if (cursor === undefined) return undefined;
   try {
@@ -124,7 +121,7 @@ export function decodeCursor<T>(cursor: string | undefined, check: (value: unkno
   } catch {
     // fall through
   }
-  throw new DmpError('REQUEST_INVALID', 'curseur de pagination invalide');
+  throw new DmpError('CURSOR_INVALID', 'curseur de pagination invalide');
 }
 
 export function encodeCursor(value: unknown): string {

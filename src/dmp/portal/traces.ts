@@ -1,6 +1,7 @@
 // The patient's side of the traces: what the portal records in the patient's chain
 // (`patient:<oid>:<value>`, mode 'portal', actor the patient), and the readable French lines the
 // patient sees when he reads his chain (who, in which role, how, did what, to what, when, result).
+import { patientChainId } from '../records/index.js';
 import { appendTrace, traceEntryOf, type DmpRepository, type TraceRow } from '../store/index.js';
 import type { TraceEntry, TraceResult } from '../traces/index.js';
 
@@ -60,8 +61,10 @@ const ACTOR_KINDS: Record<string, string> = {
   system: 'le service DMP',
 };
 
+/** The patient's chain (`patient:<oid>:<value>`, as the records module names it) from an INS path. */
 export function patientChain(insPath: string): string {
-  return `patient:${insPath}`;
+  const colon = insPath.indexOf(':');
+  return patientChainId({ oid: insPath.slice(0, colon), value: insPath.slice(colon + 1) });
 }
 
 /** Appends a portal entry to the patient's chain, in the caller's transaction. */

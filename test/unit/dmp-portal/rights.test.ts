@@ -93,7 +93,7 @@ describe.each(STORES)('patient portal rights on %s', (kind) => {
       const second = await client.call<{ documents: PortalDocumentBody[]; nextCursor: string | null }>('GET', `/v1/portal/documents?limit=1&cursor=${first.body.nextCursor}`, { token });
       expect(second.body.documents.map((d) => d.id)).toEqual([normal.id]);
       expect(second.body.nextCursor).toBeNull();
-      expectPortalProblem(await client.call('GET', '/v1/portal/documents?cursor=bm9wZQ', { token }), 400, 'REQUEST_INVALID');
+      expectPortalProblem(await client.call('GET', '/v1/portal/documents?cursor=bm9wZQ', { token }), 400, 'CURSOR_INVALID');
 
       expect((await chain(patient)).filter((e) => e.action === 'list_documents')).toHaveLength(3);
     });
@@ -116,18 +116,18 @@ describe.each(STORES)('patient portal rights on %s', (kind) => {
 
       const hidden = await client.call('GET', `/v1/portal/documents/${invisible.id}/content`, { token });
       const missing = await client.call('GET', '/v1/portal/documents/0b6f1d0e-0000-4000-8000-000000000000/content', { token });
-      expectPortalProblem(hidden, 404, 'NOT_FOUND');
-      expectPortalProblem(missing, 404, 'NOT_FOUND');
+      expectPortalProblem(hidden, 404, 'DOCUMENT_NOT_FOUND');
+      expectPortalProblem(missing, 404, 'DOCUMENT_NOT_FOUND');
       expect(hidden.body).toEqual(missing.body);
       for (const action of ['mask', 'unmask', 'deletion-request']) {
-        expectPortalProblem(await client.call('POST', `/v1/portal/documents/${invisible.id}/${action}`, { token }), 404, 'NOT_FOUND');
+        expectPortalProblem(await client.call('POST', `/v1/portal/documents/${invisible.id}/${action}`, { token }), 404, 'DOCUMENT_NOT_FOUND');
       }
       expect((await storedDocument(service, invisible.id))?.maskedPs).toBe(false);
 
       // another patient's document is not his either
       const other = await createPatient(service);
       const foreign = await insertPractitionerDocument(service, other);
-      expectPortalProblem(await client.call('GET', `/v1/portal/documents/${foreign.id}/content`, { token }), 404, 'NOT_FOUND');
+      expectPortalProblem(await client.call('GET', `/v1/portal/documents/${foreign.id}/content`, { token }), 404, 'DOCUMENT_NOT_FOUND');
 
       const entries = await chain(patient);
       expect(entries.filter((e) => e.action === 'read_document').map((e) => e.target)).toEqual([`document:${normal.id}`]);
@@ -178,7 +178,12 @@ describe.each(STORES)('patient portal rights on %s', (kind) => {
       const tooBig = await client.call('POST', '/v1/portal/documents', { token, form: uploadForm({ title: 'Gros', typeCode: '60591-5' }, big) });
       expectPortalProblem(tooBig, 413, 'PAYLOAD_TOO_LARGE');
       const unknownType = await client.call('POST', '/v1/portal/documents', { token, form: uploadForm({ title: 'X', typeCode: '99999-9' }, content) });
-      expectPortalProblem(unknownType, 400, 'REQUEST_INVALID');
+      expectPortalProblem(unknownType, 400, 'METADATA_INVALID');
+      // confidentiality codes are the practitioners' (INVISIBLE_PATIENT on his own document would hide it from him)
+      const codes = await client.call('POST', '/v1/portal/documents', { token, form: uploadForm({ title: 'X', typeCode: '60591-5', confidentiality: ['INVISIBLE_PATIENT'] }, content) });
+      expectPortalProblem(codes, 400, 'METADATA_INVALID');
+      const cda = new TextEncoder().encode(`<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>`);
+      expectPortalProblem(await client.call('POST', '/v1/portal/documents', { token, form: uploadForm({ title: 'X', typeCode: '60591-5' }, cda, 'text/xml') }), 415, 'UNSUPPORTED_MEDIA_TYPE');
       const json = await client.call('POST', '/v1/portal/documents', { token, body: { title: 'X' } });
       expectPortalProblem(json, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
@@ -360,8 +365,8 @@ describe.each(STORES)('patient portal rights on %s', (kind) => {
     for (const text of SQL_TEXTS) {
       const contact = { kind: 'email', value: 'sql@exemple.fr' };
       expectPortalProblem(await client.call('POST', '/v1/portal/activate', { body: { ins: patient.ins, activationCode: text, secretCode: SECRET_CODE, contact } }), 401, 'ACTIVATION_INVALID');
-      expectPortalProblem(await client.call('POST', '/v1/portal/login', { body: { ins: { oid: patient.ins.oid, value: text }, secretCode: text } }), 400, 'REQUEST_INVALID');
-      expectPortalProblem(await client.call('GET', `/v1/portal/documents?cursor=${encodeURIComponent(text)}`, { token: (await patientWithSession(service, client)).token }), 400, 'REQUEST_INVALID');
+      expectPortalProblem(await client.call('POST', '/v1/portal/login', { body: { ins: { oid: patient.ins.oid, value: text }, secretCode: text } }), 400, 'INS_INVALID');
+      expectPortalProblem(await client.call('GET', `/v1/portal/documents?cursor=${encodeURIComponent(text)}`, { token: (await patientWithSession(service, client)).token }), 400, 'CURSOR_INVALID');
     }
     // every table still there and answering
     expect(await service.store.records.getPatientById('nobody')).toBeNull();
