@@ -35,6 +35,7 @@ import {
 } from '../../src/client/agent-client/index.js';
 import { CPS_PERSONAS } from '../../src/simulator/personas.js';
 import { spawnAgentProcess, type AgentProcess } from '../unit/agent-e2e/agent-process.js';
+import { vpcdSlotHeld, waitForFreeVpcdSlots } from '../unit/agent-e2e/vpcd-slots.js';
 import {
   BROWSER_ORIGIN,
   browserWebSocket,
@@ -64,35 +65,6 @@ const WRONG_PIN = '9753';
 const sha256 = (text: string): Uint8Array => createHash('sha256').update(text).digest();
 const challenge = (): string => randomBytes(32).toString('base64');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** An ESTABLISHED TCP connection to vpcd's port: some simulator (ours or another suite's) holds that slot. */
-function vpcdSlotHeld(port: number): boolean {
-  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[3] === '01' && (f[1]?.endsWith(hex) || f[2]?.endsWith(hex))) return true;
-    }
-  }
-  return false;
-}
-
-async function waitForFreeSlots(timeoutMs = 240_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  let warned = false;
-  while (vpcdSlotHeld(VPCD_PORT) || vpcdSlotHeld(VPCD_PORT + 1)) {
-    if (!warned) console.warn('agent-e2e: a vpcd slot is held by another suite; waiting for it');
-    warned = true;
-    if (Date.now() > end) throw new Error(`vpcd slots still busy after ${timeoutMs} ms`);
-    await sleep(500);
-  }
-}
 
 function readAll(dir: string): string {
   let names: string[] = [];
@@ -196,7 +168,7 @@ describe.skipIf(!ready)('the agent process through pcscd + vpcd, cards from the 
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'cb-agent-e2e-vpcd-'));
-    await waitForFreeSlots();
+    await waitForFreeVpcdSlots([VPCD_PORT, VPCD_PORT + 1]);
     sim = await startSimProcess(['--state-dir', join(root, 'sim')]);
     agent = await spawnAgentProcess({ system: true, configDir: join(root, 'config'), stateDir: join(root, 'state'), logLevel: 'debug' });
     desktop = await desktopClient();

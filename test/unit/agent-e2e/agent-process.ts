@@ -24,6 +24,11 @@ export interface AgentProcessOptions {
   readonly extraArgs?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly startTimeoutMs?: number;
+  /**
+   * Root of a tree of the sources transpiled to .js (the benchmarks' bench-results/.build): run
+   * there under plain `node`, without the tsx loader. Default: the .ts sources through tsx.
+   */
+  readonly transpiledRoot?: string;
 }
 
 export interface AgentProcess {
@@ -54,12 +59,15 @@ export function rssKbOf(pid: number): number {
 
 export function spawnAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const agentArgs = ['--port', '0', '--config', options.configDir, '--state-dir', options.stateDir, '--log-level', options.logLevel ?? 'info', ...(options.extraArgs ?? [])];
-  const nodeArgs = ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : [])];
+  const built = options.transpiledRoot;
+  const nodeArgs = [...(built ? [] : ['--import', 'tsx']), ...(options.exposeGc ? ['--expose-gc'] : [])];
+  const cliMain = built ? join(built, 'src', 'cli', 'main.js') : CLI_MAIN;
+  const fixture = built ? join(built, 'test', 'unit', 'agent-e2e', 'fixtures', 'agent-process.js') : AGENT_FIXTURE;
   const args = options.system
-    ? [...nodeArgs, CLI_MAIN, 'agent', 'run', '--pcsc', 'system', '--allow-virtual-readers', ...agentArgs]
+    ? [...nodeArgs, cliMain, 'agent', 'run', '--pcsc', 'system', '--allow-virtual-readers', ...agentArgs]
     : [
         ...nodeArgs,
-        AGENT_FIXTURE,
+        fixture,
         options.pkiDir ?? join(options.stateDir, 'pki'),
         ...Object.entries(options.readers ?? {}).map(([reader, persona]) => `${reader}=${persona ?? '-'}`),
         '--',
