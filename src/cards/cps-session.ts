@@ -184,7 +184,7 @@ export class CpsSession {
   async getIdentity(): Promise<CpsIdentity> {
     const { authentication } = await this.getCertificates();
     const identity = identityFromCertificate(authentication);
-    const serial = await this.serial();
+    const serial = await this.getSerial();
     return { family: this.family, serial, ...identity };
   }
 
@@ -584,7 +584,8 @@ export class CpsSession {
   }
 
   /** The card serial: EF.SN.ICC (`5A` card number after the ANS prefix), else TokenInfo. */
-  private async serial(): Promise<string> {
+  /** The card serial (EF.SN.ICC, else TokenInfo): a few APDUs, without reading the certificates. */
+  async getSerial(): Promise<string> {
     if (this.cache.serial !== undefined) return this.cache.serial;
     const serial = await this.run(async () => {
       await this.begin({ application: false });

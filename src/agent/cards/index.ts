@@ -227,7 +227,7 @@ class AgentCardService implements CardService, ServiceContext {
     if (!sink) return;
     if (slot.serial === undefined && !slot.removed) {
       try {
-        slot.serial = (await (await slot.cps()).getIdentity()).serial;
+        slot.serial = await (await slot.cps()).getSerial();
       } catch {
         // card gone or unreadable: the line goes without the serial
       }
