@@ -6,9 +6,10 @@
 //      the patient's consent and sends two PDFs signed by the card;
 //   2. a pédicure-podologue, without authorisation, reads by break-glass (with its reason): the
 //      matrix keeps the discharge letter from her (absent from the index, 403 on direct read);
+//      she then records the patient's authorisation and reads normally (the matrix still applies);
 //   3. the patient activates the portal with the code shown at creation, logs in with the
-//      one-time password read from the outbox, masks the letter, blocks a practitioner and
-//      reads the traces of both practitioners' accesses.
+//      one-time password read from the outbox, masks the letter, reads the traces of both
+//      practitioners' accesses, opposes break-glass and blocks the podologue.
 // Screenshots: test-results/browser/*.png.
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
@@ -232,6 +233,14 @@ describe.skipIf(!available)('the DMP web pages in Chromium', () => {
       headers: { 'X-Access-Mode': 'bris_de_glace', 'X-Access-Reason': 'urgence' },
     });
     expect([read.status, read.body.code]).toEqual([403, 'MATRIX_DENIED']);
+
+    // the patient, present, agrees: recorded, then the normal reads work (the matrix still applies)
+    await page.getByLabel('Le patient, présent, m’autorise à consulter son DMP').check();
+    await page.getByRole('button', { name: 'Enregistrer l’autorisation' }).click();
+    await expect.poll(() => page.locator('#dmp-autorisation').textContent()).toBe('accordée');
+    await page.getByRole('button', { name: 'Lister les documents' }).click();
+    await expect.poll(() => page.locator('#mode-acces').textContent()).toBe('');
+    expect(await page.locator('#documents tbody tr').count()).toBe(1);
   });
 
   it('the patient activates the portal, logs in with the one-time password, masks the letter and reads the traces', async () => {
@@ -270,9 +279,17 @@ describe.skipIf(!available)('the DMP web pages in Chromium', () => {
     expect(text).toContain('JULIE MOREAU');
     expect(await portal.locator('#traces tr.urgence').count()).toBeGreaterThan(0);
 
-    // block the podologue? she has no authorisation record; the doctor has one: block her
-    await portal.getByRole('button', { name: /^Bloquer : SOPHIE MARTIN/ }).click();
-    await expect.poll(() => portal.locator('#autorisations').textContent()).toContain('bloqué');
+    // oppositions: no break-glass from now on
+    await portal.getByLabel(/^Je m’oppose à l’accès en urgence/).check();
+    await portal.getByRole('button', { name: 'Enregistrer mes oppositions' }).click();
+    await expect.poll(() => portal.locator('#etat').textContent()).toContain('bris de glace refusé');
+
+    // both practitioners are listed; the patient blocks the podologue
+    const authorizations = portal.locator('#autorisations');
+    await expect.poll(() => authorizations.textContent()).toContain('JULIE MOREAU');
+    expect(await authorizations.textContent()).toContain('SOPHIE MARTIN');
+    await portal.getByRole('button', { name: /^Bloquer : JULIE MOREAU/ }).click();
+    await expect.poll(() => portal.getByRole('button', { name: /^Débloquer : JULIE MOREAU/ }).count()).toBe(1);
     await screenshot(portal, '08-portail-documents-traces');
     expect(portalErrors).toEqual([]);
     // the practitioner page logged nothing but the known refusal to close the PIN popup (above)
