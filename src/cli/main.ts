@@ -10,6 +10,7 @@ import { registerCpsCommand } from './commands/cps.js';
 import { registerVitaleCommand } from './commands/vitale.js';
 import { registerInsCCommand } from './commands/ins-c.js';
 import { registerAgentCommand } from './commands/agent.js';
+import { registerMsgCommand } from './commands/msg.js';
 
 const program = new Command('cardbridge')
   .description('Intergiciel carte CPS / Vitale pour les professionnels de santé (cardbridge)')
@@ -25,5 +26,6 @@ registerCpsCommand(program);
 registerVitaleCommand(program);
 registerInsCCommand(program);
 registerAgentCommand(program);
+registerMsgCommand(program);
 
 await program.parseAsync(process.argv);

@@ -94,6 +94,14 @@ export const PROBLEMS = {
   DOCUMENT_STATE_CONFLICT: { status: 409, title: "Opération impossible dans l'état actuel du document" },
   CURSOR_INVALID: { status: 400, title: 'Curseur de pagination invalide' },
   DOCUMENT_ENCRYPTION_UNAVAILABLE: { status: 503, title: 'Chiffrement des documents non configuré sur ce service' },
+
+  // --- secure messaging (/v1/directory, /v1/messages; src/dmp/messaging) ---
+  MESSAGE_MALFORMED: { status: 400, title: "Le message n'est pas une enveloppe CMS (EnvelopedData) acheminable" },
+  MESSAGE_TOO_LARGE: { status: 413, title: 'Message trop volumineux' },
+  MESSAGE_RECIPIENT_UNKNOWN: { status: 422, title: "Destinataire inconnu de l'annuaire (certificat d'authentification jamais vu à la connexion)" },
+  QUOTA_EXCEEDED: { status: 507, title: 'Quota de la boîte aux lettres dépassé (2 Gio par défaut)' },
+  MESSAGE_NOT_FOUND: { status: 404, title: 'Message introuvable dans votre boîte' },
+  MESSAGE_FORBIDDEN: { status: 403, title: "Message réservé à son expéditeur et à ses destinataires" },
 } as const satisfies Record<string, ProblemDefinition>;
 
 export type ProblemCode = keyof typeof PROBLEMS;

@@ -5,12 +5,13 @@
 // JSON schemas (body, params, querystring, response with problemResponses(...)) so that
 // validation and /openapi.json follow, and append the plugin here.
 import type { FastifyInstance } from 'fastify';
+import { messagingRoutes } from '../messaging/index.js';
 import { portalRoutes } from '../portal/index.js';
 import { authRoutes } from './auth.js';
 import { documentRoutes } from './documents.js';
 import { patientRoutes } from './patients.js';
 
-export const DMP_ROUTE_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [authRoutes, portalRoutes, patientRoutes, documentRoutes];
+export const DMP_ROUTE_PLUGINS: readonly ((app: FastifyInstance) => Promise<void>)[] = [authRoutes, portalRoutes, patientRoutes, documentRoutes, messagingRoutes];
 
 export async function registerDmpRoutes(app: FastifyInstance): Promise<void> {
   for (const plugin of DMP_ROUTE_PLUGINS) await app.register(plugin);

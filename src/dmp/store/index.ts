@@ -2,6 +2,7 @@
 export type * from './types.js';
 export type * from './portal-repository.js';
 export type * from './records-repository.js';
+export type * from './messaging-repository.js';
 export { openDmpStore, parseDatabaseLocation, describeDatabase, type DatabaseLocation, type OpenStoreOptions } from './open-store.js';
 export { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export { PostgresStore, type PostgresStoreOptions } from './postgres-store.js';

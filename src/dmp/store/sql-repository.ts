@@ -2,6 +2,7 @@
 // PostgreSQL. Parameterised statements only. Column names are snake_case; records camelCase.
 import { SqlPortalRepository, type PortalRepository } from './portal-repository.js';
 import { SqlRecordsRepository, type RecordsRepository } from './records-repository.js';
+import { SqlMessagingRepository, type MessagingRepository } from './messaging-repository.js';
 import type { SqlExecutor, SqlRow } from './sql-executor.js';
 import type {
   ChallengeRecord,
@@ -314,5 +315,11 @@ export class SqlRepository implements DmpRepository {
 
   get records(): RecordsRepository {
     return new SqlRecordsRepository(this.db);
+  }
+
+  // --- secure messaging -------------------------------------------------------------------------
+
+  get messaging(): MessagingRepository {
+    return new SqlMessagingRepository(this.db);
   }
 }

@@ -8,6 +8,7 @@
 // `migrations/postgres.ts` if the schema changes.
 import type { PortalRepository } from './portal-repository.js';
 import type { RecordsRepository } from './records-repository.js';
+import type { MessagingRepository } from './messaging-repository.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -154,6 +155,10 @@ export interface DmpRepository {
   // --- practitioner-side records (records-repository.ts) ---------------------------------------
   /** Patients, authorisations, documents and notifications of src/dmp/records (inside a transaction: the transaction's). */
   readonly records: RecordsRepository;
+
+  // --- secure messaging (messaging-repository.ts) ----------------------------------------------
+  /** Directory, certificate index and mailboxes of src/dmp/messaging (inside a transaction: the transaction's). */
+  readonly messaging: MessagingRepository;
 }
 
 export interface DmpStore extends DmpRepository {

@@ -1,8 +1,9 @@
 // SQLite schema, version by version (same versions as postgres.ts). STRICT tables; times are
 // epoch milliseconds (INTEGER); flags are 0/1 INTEGERs; JSON is TEXT.
 import type { Migration } from './migration.js';
+import { SQLITE_MESSAGING_MIGRATION, withMessaging } from './messaging.js';
 
-export const SQLITE_MIGRATIONS: readonly Migration[] = [
+const SQLITE_SCHEMA: readonly Migration[] = [
   {
     version: 1,
     name: 'authentication: challenges, DPoP replay cache, practitioners, sessions, traces and their heads',
@@ -202,3 +203,6 @@ CREATE TABLE rate_limits (
 `,
   },
 ];
+
+/** The versions above, then messaging's migration 5 (messaging.ts) once versions 3 and 4 are in the list. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = withMessaging(SQLITE_SCHEMA, SQLITE_MESSAGING_MIGRATION);
