@@ -106,6 +106,23 @@ describe.skipIf(!available)('the DMP web pages in Chromium', () => {
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is an external file
       expect(html).not.toMatch(/\sstyle=|\son[a-z]+=/); // no inline style or handler
     }
+    // plain accessible HTML: every field has a label, every button a name, one h1, French
+    const probe = await browser.context.newPage();
+    for (const path of ['/praticien', '/portail']) {
+      await probe.goto(`${service.url}${path}`);
+      const audit = await probe.evaluate(() => ({
+        lang: document.documentElement.lang,
+        h1: document.querySelectorAll('h1').length,
+        unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+          .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label'))
+          .map((e) => e.id),
+        unnamedButtons: [...document.querySelectorAll('button')].filter((b) => (b.textContent ?? '').trim() === '' && !b.getAttribute('aria-label')).length,
+        alert: document.querySelector('#messages')?.getAttribute('role'),
+      }));
+      expect(audit).toEqual({ lang: 'fr', h1: 1, unlabelled: [], unnamedButtons: 0, alert: 'alert' });
+    }
+    await probe.close();
+
     const bundle = await fetch(`${service.url}/pages/dmp-client.js`);
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get('content-type')).toMatch(/^text\/javascript/);
