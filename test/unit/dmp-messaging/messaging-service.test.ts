@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { configureMessaging, DEFAULT_MAILBOX_QUOTA_BYTES } from '../../../src/dmp/messaging/index.js';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from '../../../src/dmp/store/index.js';
 import { messagingMigrationIncluded } from '../../../src/dmp/store/migrations/messaging.js';
-import { isMessageError, openMessage, sealMessage } from '../../../src/messaging/index.js';
+import { isMessageError, MAX_ENVELOPE_BYTES, openMessage, sealMessage } from '../../../src/messaging/index.js';
 import type { PractitionerCredentials } from '../../../src/pki/test-pki.js';
 import { CPS_PERSONAS, type CpsPersonaId } from '../../../src/simulator/personas.js';
 import { dmpStoreKinds, loginAs, openDmpTestPki, type DmpTestPki, type DpopClient, type TestDmpService, startTestDmpService } from '../../support/dmp/index.js';
@@ -220,6 +220,14 @@ describe.skipIf(!SCHEMA_READY).each(STORES)('secure messaging service (%s)', (ki
     expect(garbage.status).toBe(400);
     expect(garbage.json?.code).toBe('MESSAGE_MALFORMED');
     expect((await raw(service, doctor, 'POST', '/v1/messages', envelope, 'text/plain')).status).toBe(415);
+  });
+
+  it('an envelope beyond MAX_ENVELOPE_BYTES is 413, binary or base64 JSON', async () => {
+    const big = new Uint8Array(MAX_ENVELOPE_BYTES + 1);
+    const binary = await raw(service, doctor, 'POST', '/v1/messages', big);
+    expect(binary.status).toBe(413);
+    const json = await doctor.client.call('POST', '/v1/messages', { sessionToken: doctor.token, body: { envelope: Buffer.from(big).toString('base64') } });
+    expect(json.status).toBe(413);
   });
 
   it('quota exceeded: refused with a clear message, nothing stored', async () => {
