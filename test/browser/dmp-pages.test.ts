@@ -113,10 +113,10 @@ describe.skipIf(!available)('the DMP web pages in Chromium', () => {
       const audit = await probe.evaluate(() => ({
         lang: document.documentElement.lang,
         h1: document.querySelectorAll('h1').length,
-        unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        unlabelled: Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
           .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label'))
           .map((e) => e.id),
-        unnamedButtons: [...document.querySelectorAll('button')].filter((b) => (b.textContent ?? '').trim() === '' && !b.getAttribute('aria-label')).length,
+        unnamedButtons: Array.from(document.querySelectorAll('button')).filter((b) => (b.textContent ?? '').trim() === '' && !b.getAttribute('aria-label')).length,
         alert: document.querySelector('#messages')?.getAttribute('role'),
       }));
       expect(audit).toEqual({ lang: 'fr', h1: 1, unlabelled: [], unnamedButtons: 0, alert: 'alert' });
