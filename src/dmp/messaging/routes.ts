@@ -5,8 +5,7 @@ import { requirePractitioner } from '../auth/index.js';
 import { DmpError } from '../errors.js';
 import type { DmpContext } from '../http/context.js';
 import { problemResponses } from '../routes/schemas.js';
-import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, type DmpRepository } from '../store/index.js';
-import { messagingMigrationIncluded } from '../store/migrations/messaging.js';
+import type { DmpRepository } from '../store/index.js';
 import type { DirectoryEntry, MailboxEntry } from '../store/messaging-repository.js';
 import { isMessageError, MAX_ENVELOPE_BYTES, routingMetadata } from '../../messaging/index.js';
 import { readCertificate, serialHex } from '../../messaging/certificates.js';
@@ -38,14 +37,6 @@ function settingsOf(ctx: DmpContext): MessagingSettings {
   if (set) return set;
   const env = Number(process.env[QUOTA_ENV]);
   return { mailboxQuotaBytes: Number.isSafeInteger(env) && env > 0 ? env : DEFAULT_MAILBOX_QUOTA_BYTES };
-}
-
-/** 503 while this build's schema lacks the messaging tables (migration 5 waits for versions 3 and 4). */
-async function messagingReady(request: FastifyRequest): Promise<void> {
-  const migrations = request.server.dmp.store.dialect === 'postgres' ? POSTGRES_MIGRATIONS : SQLITE_MIGRATIONS;
-  if (!messagingMigrationIncluded(migrations)) {
-    throw new DmpError('SERVICE_UNAVAILABLE', "La messagerie sécurisée n'est pas encore disponible sur ce service (schéma de base sans la migration 5)");
-  }
 }
 
 function caller(request: FastifyRequest): string {
@@ -168,7 +159,7 @@ export async function messagingRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/v1/directory',
     {
-      preHandler: [requirePractitioner, messagingReady],
+      preHandler: [requirePractitioner],
       schema: {
         tags: TAGS,
         security: SECURITY,
@@ -215,7 +206,7 @@ export async function messagingRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/v1/messages',
     {
-      preHandler: [requirePractitioner, messagingReady],
+      preHandler: [requirePractitioner],
       bodyLimit,
       schema: {
         tags: TAGS,
@@ -280,7 +271,7 @@ export async function messagingRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/v1/messages',
     {
-      preHandler: [requirePractitioner, messagingReady],
+      preHandler: [requirePractitioner],
       schema: {
         tags: TAGS,
         security: SECURITY,
@@ -346,7 +337,7 @@ export async function messagingRoutes(app: FastifyInstance): Promise<void> {
   app.get(
     '/v1/messages/:id',
     {
-      preHandler: [requirePractitioner, messagingReady],
+      preHandler: [requirePractitioner],
       schema: {
         tags: TAGS,
         security: SECURITY,
@@ -371,7 +362,7 @@ export async function messagingRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/v1/messages/:id/read',
     {
-      preHandler: [requirePractitioner, messagingReady],
+      preHandler: [requirePractitioner],
       schema: { tags: TAGS, security: SECURITY, summary: 'Marque le message comme lu dans la boîte de l’appelant', params: MESSAGE_ID_PARAMS, response: problemResponses(400, 401, 403, 404) },
     },
     async (request) => {
@@ -384,7 +375,7 @@ export async function messagingRoutes(app: FastifyInstance): Promise<void> {
   app.delete(
     '/v1/messages/:id',
     {
-      preHandler: [requirePractitioner, messagingReady],
+      preHandler: [requirePractitioner],
       schema: { tags: TAGS, security: SECURITY, summary: "Supprime le message de la boîte de l'appelant seulement", params: MESSAGE_ID_PARAMS, response: problemResponses(400, 401, 403, 404) },
     },
     async (request, reply) => {

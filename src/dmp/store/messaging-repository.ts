@@ -2,7 +2,7 @@
 // in once), an index of their authentication certificates by issuer + serial (how an envelope's
 // recipients are found), and the mailboxes. A message is one opaque CMS blob with only routing
 // metadata in clear (sender, recipients, size, time); each participant has one mailbox entry
-// (`inbox` or `sent`) with its read flag. Tables of migration 5; same SQL for both dialects.
+// (`inbox` or `sent`) with its read flag. Tables of migration 3; same SQL for both dialects.
 import type { SqlExecutor, SqlRow } from './sql-executor.js';
 import { rowBytes, rowInt, rowIntOrNull, rowText, rowTextOrNull } from './sql-rows.js';
 

@@ -13,6 +13,9 @@ const STORES = await dmpStoreKinds();
 
 const TABLES = [
   'schema_migrations',
+  'msg_messages',
+  'msg_mailbox',
+  'msg_certificates',
   'challenges',
   'dpop_jtis',
   'practitioners',
@@ -86,11 +89,11 @@ describe.each(STORES)('DMP store on %s', (kind) => {
     it('bring a fresh database to the latest version; running them again is a no-op', async () => {
       const { store, db } = await fresh();
       const latest = (kind === 'sqlite' ? SQLITE_MIGRATIONS : POSTGRES_MIGRATIONS).length;
-      expect(latest).toBe(2);
+      expect(latest).toBe(3);
       expect(await store.schemaVersion()).toBe(latest);
       expect(await tableNames(kind, db)).toEqual([...TABLES].sort());
       const applied = await raw(db, 'SELECT version, name, checksum FROM schema_migrations ORDER BY version');
-      expect(applied.map((r) => Number(r.version))).toEqual([1, 2]);
+      expect(applied.map((r) => Number(r.version))).toEqual([1, 2, 3]);
       expect(applied.every((r) => /^[0-9a-f]{64}$/.test(String(r.checksum)))).toBe(true);
 
       expect(await store.migrate()).toEqual({ applied: [], current: latest });
@@ -100,7 +103,7 @@ describe.each(STORES)('DMP store on %s', (kind) => {
       } finally {
         await reopened.close();
       }
-      expect((await raw(db, 'SELECT COUNT(*) AS n FROM schema_migrations'))[0]?.n).toEqual(kind === 'sqlite' ? 2 : '2');
+      expect((await raw(db, 'SELECT COUNT(*) AS n FROM schema_migrations'))[0]?.n).toEqual(kind === 'sqlite' ? 3 : '3');
     });
 
     it('report what they applied, starting from an empty database', async () => {
@@ -118,7 +121,7 @@ describe.each(STORES)('DMP store on %s', (kind) => {
       expect(await tableNames(kind, emptyDb)).toEqual([]);
       const store = await openDmpStore(emptyDb, { migrate: false });
       try {
-        expect(await store.migrate()).toEqual({ applied: [1, 2], current: 2 });
+        expect(await store.migrate()).toEqual({ applied: [1, 2, 3], current: 3 });
         expect(await tableNames(kind, emptyDb)).toEqual(await tableNames(kind, db));
       } finally {
         await store.close();
@@ -134,7 +137,7 @@ describe.each(STORES)('DMP store on %s', (kind) => {
       if (!first) throw new Error('no migration 1');
       await raw(db, `UPDATE schema_migrations SET checksum = ${kind === 'sqlite' ? '?' : '$1'} WHERE version = 1`, [migrationChecksum(first)]);
       expect(await (await openDmpStore(db)).close()).toBeUndefined(); // repaired: opens again
-      await raw(db, "INSERT INTO schema_migrations VALUES (3, 'future', 'x', 0)");
+      await raw(db, "INSERT INTO schema_migrations VALUES (4, 'future', 'x', 0)");
       await expect(openDmpStore(db)).rejects.toThrow(/newer/);
     });
   });

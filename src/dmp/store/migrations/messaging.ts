@@ -1,4 +1,4 @@
-// Migration 5 (both dialects): secure messaging. Messages are opaque CMS envelopes with only
+// Migration 3 (both dialects): secure messaging. Messages are opaque CMS envelopes with only
 // routing metadata in clear; msg_mailbox holds one entry per participant; msg_certificates indexes
 // the practitioners' authentication certificates by issuer + serial (envelope recipients).
 import type { Migration } from './migration.js';
@@ -6,7 +6,7 @@ import type { Migration } from './migration.js';
 const NAME = 'messaging: opaque messages, mailboxes, certificate index by issuer and serial';
 
 export const SQLITE_MESSAGING_MIGRATION: Migration = {
-  version: 5,
+  version: 3,
   name: NAME,
   sql: `
 CREATE TABLE msg_messages (
@@ -40,7 +40,7 @@ CREATE INDEX msg_certificates_by_issuer_serial ON msg_certificates (issuer, seri
 };
 
 export const POSTGRES_MESSAGING_MIGRATION: Migration = {
-  version: 5,
+  version: 3,
   name: NAME,
   sql: `
 CREATE TABLE msg_messages (
@@ -73,18 +73,3 @@ CREATE INDEX msg_certificates_by_issuer_serial ON msg_certificates (issuer, seri
 `,
 };
 
-/**
- * `migrations` with the messaging migration (version 5) in its place, after versions 1 to 4 and
- * before any later one; the list unchanged while versions 3 and 4 (records, portal) are not
- * written yet, so that no version is skipped (the runner refuses gaps).
- */
-export function withMessaging(migrations: readonly Migration[], messaging: Migration): readonly Migration[] {
-  const before = messaging.version - 1;
-  if (migrations.length < before) return migrations;
-  return [...migrations.slice(0, before), messaging, ...migrations.slice(before)];
-}
-
-/** True when this build's schema has the messaging tables (versions 3 and 4 exist before them). */
-export function messagingMigrationIncluded(migrations: readonly Migration[]): boolean {
-  return migrations.some((m) => m.version === SQLITE_MESSAGING_MIGRATION.version && m.name === SQLITE_MESSAGING_MIGRATION.name);
-}

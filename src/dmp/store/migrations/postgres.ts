@@ -1,7 +1,7 @@
 // SQLite schema, version by version (same versions as postgres.ts). STRICT tables; times are
 // epoch milliseconds (INTEGER); flags are 0/1 BIGINTs; JSON is TEXT.
 import type { Migration } from './migration.js';
-import { POSTGRES_MESSAGING_MIGRATION, withMessaging } from './messaging.js';
+import { POSTGRES_MESSAGING_MIGRATION } from './messaging.js';
 
 const POSTGRES_SCHEMA: readonly Migration[] = [
   {
@@ -209,5 +209,5 @@ CREATE TABLE rate_limits (
   },
 ];
 
-/** The versions above, then messaging's migration 5 (messaging.ts) once versions 3 and 4 are in the list. */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = withMessaging(POSTGRES_SCHEMA, POSTGRES_MESSAGING_MIGRATION);
+/** The versions above, then messaging's migration 3 (messaging.ts). */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [...POSTGRES_SCHEMA, POSTGRES_MESSAGING_MIGRATION];

@@ -1,7 +1,7 @@
 // SQLite schema, version by version (same versions as postgres.ts). STRICT tables; times are
 // epoch milliseconds (INTEGER); flags are 0/1 INTEGERs; JSON is TEXT.
 import type { Migration } from './migration.js';
-import { SQLITE_MESSAGING_MIGRATION, withMessaging } from './messaging.js';
+import { SQLITE_MESSAGING_MIGRATION } from './messaging.js';
 
 const SQLITE_SCHEMA: readonly Migration[] = [
   {
@@ -204,5 +204,5 @@ CREATE TABLE rate_limits (
   },
 ];
 
-/** The versions above, then messaging's migration 5 (messaging.ts) once versions 3 and 4 are in the list. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = withMessaging(SQLITE_SCHEMA, SQLITE_MESSAGING_MIGRATION);
+/** The versions above, then messaging's migration 3 (messaging.ts). */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [...SQLITE_SCHEMA, SQLITE_MESSAGING_MIGRATION];
