@@ -140,34 +140,3 @@ export async function otpFromOutbox(service: PagesService, recipient: string): P
   return code;
 }
 
-/**
- * KNOWN BUG of the agent (src/agent/pin/page.ts pinPageHeaders() and
- * src/agent/security/console-page.ts securityHeaders()): its PIN page and console answer with
- * `Referrer-Policy: no-referrer`, so Chromium sends their form POSTs with `Origin: null`
- * (`Sec-Fetch-Site: same-origin` still), and the agent, which wants its own origin there, refuses
- * them: from a real browser no PIN can be typed and no pairing approved on the console.
- * `Referrer-Policy: same-origin` on those two pages would make Chromium send the real origin.
- * Until then this replays such a POST — only towards the agent, only when the browser sent
- * `null` — with the headers Chromium sends under `same-origin`, and counts how often it had to
- * (Playwright cannot change the Origin of a navigation, so the request goes from the test
- * process, a process of the same user, and its answer is handed to the page).
- */
-export function restoreOriginOfAgentForms(context: BrowserContext, agentUrl: string): { readonly rewritten: number } {
-  const origin = new URL(agentUrl.replace(/^ws/, 'http')).origin;
-  const counter = { rewritten: 0 };
-  void context.route(
-    (url) => url.origin === origin && (url.pathname.startsWith('/pin/') || url.pathname === '/console'),
-    async (route) => {
-      const request = route.request();
-      const headers = await request.allHeaders();
-      if (request.method() !== 'POST' || headers.origin !== 'null') {
-        await route.continue();
-        return;
-      }
-      counter.rewritten++;
-      const response = await route.fetch({ headers: { ...headers, origin, 'sec-fetch-site': 'same-origin' }, maxRedirects: 0 });
-      await route.fulfill({ response });
-    },
-  );
-  return counter;
-}

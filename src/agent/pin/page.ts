@@ -1,6 +1,6 @@
 // The PIN page's HTML: French first, English after; plain, accessible (labels, lang, role=alert),
 // self-contained (one inline stylesheet allowed by its hash, nothing loaded from anywhere), and the
-// response headers that go with it (CSP with frame-ancestors 'none', no caching, no referrer).
+// response headers that go with it (CSP with frame-ancestors 'none', no caching, referrer only within the agent's origin).
 import { createHash } from 'node:crypto';
 import type { PinPrompt, PromptEnd, RetryReason } from './prompts.js';
 
@@ -22,7 +22,9 @@ export function pinPageHeaders(): Record<string, string> {
     'Content-Security-Policy': PIN_PAGE_CSP,
     'X-Frame-Options': 'DENY',
     'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
+    // same-origin, not no-referrer: with no-referrer Chromium posts the form with `Origin: null`,
+    // which the same-origin check must refuse. Nothing leaves the agent's origin either way.
+    'Referrer-Policy': 'same-origin',
     'Cache-Control': 'no-store, max-age=0',
     Pragma: 'no-cache',
     Expires: '0',
@@ -48,7 +50,7 @@ function page(title: string, body: string): string {
   return (
     '<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
-    '<meta name="referrer" content="no-referrer">' +
+    '<meta name="referrer" content="same-origin">' +
     `<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>` +
     `<body><main>${body}</main></body></html>\n`
   );

@@ -43,7 +43,8 @@ function securityHeaders(response: ServerResponse): void {
   response.setHeader('Content-Security-Policy', CONSOLE_CSP);
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('X-Content-Type-Options', 'nosniff');
-  response.setHeader('Referrer-Policy', 'no-referrer');
+  // same-origin, not no-referrer: with no-referrer Chromium posts the forms with `Origin: null`.
+  response.setHeader('Referrer-Policy', 'same-origin');
   response.setHeader('Cache-Control', 'no-store');
   response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
@@ -155,7 +156,7 @@ export class ConsolePage {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>Console de l'agent cardbridge</title>
 <style>${STYLE}</style>
 </head>
