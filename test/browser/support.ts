@@ -5,7 +5,6 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { BrowserContext } from 'playwright-core';
 import { buildBrowserBundles } from '../../scripts/build-browser-bundle.js';
 import { createMockPcsc, type MockPcsc } from '../../native-mocks/pcsclite/index.js';
 import { createCardService } from '../../src/agent/cards/index.js';

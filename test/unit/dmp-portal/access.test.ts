@@ -7,7 +7,7 @@ import { isSecretHash } from '../../../src/dmp/portal/index.js';
 import { insBucket } from '../../../src/dmp/portal/rate-limit.js';
 import { patientSessionTokenHash } from '../../../src/dmp/portal/session.js';
 import { traceEntryOf } from '../../../src/dmp/store/index.js';
-import { dmpStoreKinds, expectProblem, loginAs, openDmpTestPki, TestClock, type DmpTestPki, type TestDmpService } from '../../support/dmp/index.js';
+import { dmpStoreKinds, loginAs, openDmpTestPki, TestClock, type DmpTestPki, type TestDmpService } from '../../support/dmp/index.js';
 import {
   activate,
   createPatient,

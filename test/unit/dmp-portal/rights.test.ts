@@ -296,7 +296,7 @@ describe.each(STORES)('patient portal rights on %s', (kind) => {
 
   describe('traces and closing', () => {
     it('shows his chain newest first with readable labels, paged', async () => {
-      const { patient, token } = await patientWithSession(service, client);
+      const { token } = await patientWithSession(service, client);
       await client.call('PUT', '/v1/portal/oppositions', { token, body: { brisDeGlace: true, centre15: true } });
       const page1 = await client.call<{ traces: { seq: number; action: string; actionLabel: string; modeLabel: string; actor: { label: string }; summary: string }[]; nextCursor: string }>(
         'GET',
