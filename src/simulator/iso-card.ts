@@ -3,6 +3,7 @@
 // `6C xx` for a wrong Le; T=1: data directly). Card applications only implement `handle`.
 import { decodeCommandApdu, type CommandApdu } from '../iso7816/apdu.js';
 import { Iso7816ParseError } from '../iso7816/errors.js';
+import { parseTlv, type TlvNode } from '../iso7816/tlv.js';
 import type { VirtualCard, VirtualCardFamily } from './virtual-card.js';
 
 /** Thrown by card handlers to answer a status word; never escapes `transmit`. */
@@ -170,6 +171,16 @@ export abstract class IsoCard implements VirtualCard {
       return withSw(now, 0x6100 | Math.min(rest.length, 256) % 256);
     }
     return withSw(now, 0x9000);
+  }
+}
+
+/** Command data as BER-TLV; malformed data is the card's `6A 80` (incorrect parameters in data). */
+export function parseCommandTlv(data: Uint8Array): TlvNode[] {
+  try {
+    return parseTlv(data);
+  } catch (error) {
+    if (error instanceof Iso7816ParseError) return fail(0x6a80);
+    throw error;
   }
 }
 

@@ -2,11 +2,10 @@
 // 81 (PSO CDS only), authentication key 82 (INTERNAL AUTHENTICATE and PSO DECIPHER), PIN 1 and
 // PUK 2, MSE SET / PSO HASH / PSO CDS / PSO DECIPHER with chaining, GET DATA on the SDOs.
 import { randomBytes } from 'node:crypto';
-import { parseTlv, findTlv, type TlvNode } from '../../iso7816/tlv.js';
-import { Iso7816ParseError } from '../../iso7816/errors.js';
-import { CardFileSystem, type ReadCondition } from '../file-system.js';
+import { findTlv, type TlvNode } from '../../iso7816/tlv.js';
+import { CardFileSystem } from '../file-system.js';
 import { readBinary, select } from '../file-commands.js';
-import { IsoCard, fail, type CardCommand, type HandlerResult } from '../iso-card.js';
+import { IsoCard, fail, parseCommandTlv, type CardCommand, type HandlerResult } from '../iso-card.js';
 import { sha256DigestInfo } from './card-key.js';
 import type { CpsCardModel, CpsKey } from './cps-model.js';
 import { finishSha256 } from './sha256-resume.js';
@@ -75,7 +74,7 @@ export class Cps3Card extends IsoCard {
       case INS.SELECT:
         return select(this.fs, c, { acceptedP2: [0x04, 0x0c], mfByEfSelect: true });
       case INS.READ_BINARY:
-        return readBinary(this.fs, c, (rule) => this.satisfied(rule));
+        return readBinary(this.fs, c, (rule) => this.pins.mayRead(rule));
       case INS.VERIFY:
         return this.pins.verify(c);
       case INS.CHANGE_REFERENCE_DATA:
@@ -99,11 +98,6 @@ export class Cps3Card extends IsoCard {
     }
   }
 
-  private satisfied(rule: ReadCondition): boolean {
-    if (rule.kind === 'always') return true;
-    if (rule.kind === 'never') return false;
-    return this.verified.has(rule.reference);
-  }
 
   /** MSE SET (P1=41) for B6 signature, A4 authentication, B8 decipher, AA hash; F3 = restore. */
   private manageSecurityEnvironment(c: CardCommand): HandlerResult {
@@ -113,13 +107,7 @@ export class Cps3Card extends IsoCard {
       return new Uint8Array(0);
     }
     if (c.p1 !== 0x41) fail(0x6a86);
-    let nodes: TlvNode[];
-    try {
-      nodes = parseTlv(c.data);
-    } catch (error) {
-      if (error instanceof Iso7816ParseError) return fail(0x6a80);
-      throw error;
-    }
+    const nodes = parseCommandTlv(c.data);
     const alg = single(findTlv(nodes, 0x80));
     const keyRef = single(findTlv(nodes, 0x84));
     switch (c.p2) {
@@ -167,13 +155,7 @@ export class Cps3Card extends IsoCard {
   private psoHash(c: CardCommand): HandlerResult {
     const alg = this.se.hash?.alg ?? (this.se.signature?.alg === ALG.SHA256_RSA_PKCS ? ALG.SHA256 : undefined);
     if (alg !== ALG.SHA256) fail(0x6985);
-    let nodes: TlvNode[];
-    try {
-      nodes = parseTlv(c.data);
-    } catch (error) {
-      if (error instanceof Iso7816ParseError) return fail(0x6a80);
-      throw error;
-    }
+    const nodes = parseCommandTlv(c.data);
     const state = findTlv(nodes, 0x90)?.value;
     const rest = findTlv(nodes, 0x80)?.value ?? new Uint8Array(0);
     if (!state) fail(0x6a80);
@@ -193,7 +175,7 @@ export class Cps3Card extends IsoCard {
   private psoComputeSignature(c: CardCommand): HandlerResult {
     const env = this.se.signature;
     if (!env) return fail(0x6985);
-    const key = this.usableKey(env.keyRef);
+    const key = this.pins.usableKey(env.keyRef);
     let hash = this.hashed;
     if (c.data.length > 0) hash = c.data;
     this.hashed = undefined;
@@ -209,7 +191,7 @@ export class Cps3Card extends IsoCard {
     if (c.p1 !== 0x00 || c.p2 !== 0x00) fail(0x6a86);
     const env = this.se.authentication;
     if (!env) return fail(0x6985);
-    const key = this.usableKey(env.keyRef);
+    const key = this.pins.usableKey(env.keyRef);
     if (c.data.length === 0 || c.data.length > Math.floor(key.rsa.modulusBytes * 0.4)) fail(0x6700);
     return key.rsa.signPkcs1(c.data);
   }
@@ -218,19 +200,13 @@ export class Cps3Card extends IsoCard {
   private psoDecipher(c: CardCommand): HandlerResult {
     const env = this.se.decipher;
     if (!env) return fail(0x6985);
-    const key = this.usableKey(env.keyRef);
+    const key = this.pins.usableKey(env.keyRef);
     if (c.data[0] !== 0x81 || c.data.length !== key.rsa.modulusBytes + 1) fail(0x6a80);
     const plain = key.rsa.decipherPkcs1(c.data.subarray(1));
     if (!plain) return fail(0x6984);
     return plain;
   }
 
-  private usableKey(reference: number): CpsKey {
-    const key = this.model.keys.get(reference);
-    if (!key) return fail(0x6a88);
-    if (!this.verified.has(key.pinReference)) fail(0x6982);
-    return key;
-  }
 
   /** GET DATA 3F FF: security data objects (PIN and key SDOs) for hosts such as OpenSC. */
   private getData(c: CardCommand): HandlerResult {

@@ -5,14 +5,13 @@
 // hash. The authentication key (20) only does raw RSA through `2A 80 86` after MSE `41 B8
 // { 83 01 20 }`: the host pads a type-1 block to authenticate, and strips the type-2 padding of
 // what it deciphers (no `81` padding-indicator byte).
-import { findTlv, parseTlv, type TlvNode } from '../../iso7816/tlv.js';
-import { Iso7816ParseError } from '../../iso7816/errors.js';
-import { CardFileSystem, type ReadCondition } from '../file-system.js';
+import { findTlv } from '../../iso7816/tlv.js';
+import { CardFileSystem } from '../file-system.js';
 import { readBinary, select } from '../file-commands.js';
-import { IsoCard, fail, type CardCommand, type HandlerResult } from '../iso-card.js';
+import { IsoCard, fail, parseCommandTlv, type CardCommand, type HandlerResult } from '../iso-card.js';
 import { sha256DigestInfo } from './card-key.js';
 import { CPS4_APPLET_AID } from './cps-layout.js';
-import type { CpsCardModel, CpsKey } from './cps-model.js';
+import type { CpsCardModel } from './cps-model.js';
 import { PinCommands } from './pin-commands.js';
 
 export const CPS4_ATR = Uint8Array.from([0x3b, 0x9b, 0x18, 0x80, 0x01, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x04, 0x01, 0x00, 0x00, 0x90, 0x44]);
@@ -64,7 +63,7 @@ export class Cps4Card extends IsoCard {
     if (c.ins === 0xa4) return select(this.fs, c, { acceptedP2: [0x04, 0x0c], mfByEfSelect: true });
     switch (c.ins) {
       case 0xb0:
-        return readBinary(this.fs, c, (rule) => this.satisfied(rule));
+        return readBinary(this.fs, c, (rule) => this.pins.mayRead(rule));
       case 0x20:
         return this.pins.verify(c);
       case 0x24:
@@ -91,24 +90,13 @@ export class Cps4Card extends IsoCard {
     return fail(0x6a86);
   }
 
-  private satisfied(rule: ReadCondition): boolean {
-    if (rule.kind === 'always') return true;
-    if (rule.kind === 'never') return false;
-    return this.verified.has(rule.reference);
-  }
 
   /**
    * MSE SET: `81 B6` (signature) with `91 02 <alg> <key ref or 80 = default signature key>`;
    * `41 B8` with `83 01 <key ref>` for the raw RSA of the authentication key.
    */
   private manageSecurityEnvironment(c: CardCommand): HandlerResult {
-    let nodes: TlvNode[];
-    try {
-      nodes = parseTlv(c.data);
-    } catch (error) {
-      if (error instanceof Iso7816ParseError) return fail(0x6a80);
-      throw error;
-    }
+    const nodes = parseCommandTlv(c.data);
     if (c.p1 === 0x81 && c.p2 === 0xb6) {
       const spec = findTlv(nodes, 0x91)?.value;
       if (!spec || spec.length !== 2) return fail(0x6a80);
@@ -145,7 +133,7 @@ export class Cps4Card extends IsoCard {
   private computeSignature(c: CardCommand): HandlerResult {
     const env = this.signatureEnv;
     if (!env) return fail(0x6985);
-    const key = this.usableKey(env.keyRef);
+    const key = this.pins.usableKey(env.keyRef);
     const sha256 = env.alg === CPS4_ALG.SHA256_RSA_PKCS || env.alg === CPS4_ALG.SHA256_RSA_PSS;
     if (!sha256) fail(0x6a80); // SHA-1 is refused for new signatures
     if (c.data.length !== 32) fail(0x6700);
@@ -157,7 +145,7 @@ export class Cps4Card extends IsoCard {
   private rawRsa(c: CardCommand): HandlerResult {
     const env = this.rawEnv;
     if (!env) return fail(0x6985);
-    const key = this.usableKey(env.keyRef);
+    const key = this.pins.usableKey(env.keyRef);
     if (c.data.length !== key.rsa.modulusBytes) fail(0x6700);
     try {
       return key.rsa.raw(c.data);
@@ -166,12 +154,6 @@ export class Cps4Card extends IsoCard {
     }
   }
 
-  private usableKey(reference: number): CpsKey {
-    const key = this.model.keys.get(reference);
-    if (!key) return fail(0x6a88);
-    if (!this.verified.has(key.pinReference)) fail(0x6982);
-    return key;
-  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,7 +1,8 @@
 // VERIFY, CHANGE REFERENCE DATA and RESET RETRY COUNTER over a CPS card's PINs, shared by the
 // CPS3 and CPS4 command sets. The verified set belongs to the card object and is cleared on reset.
 import { fail, type CardCommand, type HandlerResult } from '../iso-card.js';
-import type { CpsCardModel } from './cps-model.js';
+import type { ReadCondition } from '../file-system.js';
+import type { CpsCardModel, CpsKey } from './cps-model.js';
 import type { CardPin } from './pin.js';
 
 export class PinCommands {
@@ -69,6 +70,21 @@ export class PinCommands {
     this.unblocked.delete(c.p2);
     this.model.onStateChange();
     return new Uint8Array(0);
+  }
+
+  /** Whether a file's read condition is met by the PINs verified so far. */
+  mayRead(rule: ReadCondition): boolean {
+    if (rule.kind === 'always') return true;
+    if (rule.kind === 'never') return false;
+    return this.verified.has(rule.reference);
+  }
+
+  /** The key, once the PIN that guards it is verified (6A 88 unknown key, 69 82 PIN needed). */
+  usableKey(reference: number): CpsKey {
+    const key = this.model.keys.get(reference);
+    if (!key) return fail(0x6a88);
+    if (!this.verified.has(key.pinReference)) fail(0x6982);
+    return key;
   }
 
   /** Forgets unblock permissions (card reset). */
