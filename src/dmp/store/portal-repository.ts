@@ -6,7 +6,7 @@
 // deletion, closing, notifications) the portal does through `records` (records-repository.ts).
 // Same SQL for SQLite and PostgreSQL (`?` placeholders, parameters only), reached as
 // `store.portal` or `tx.portal` inside a transaction. Flags are bound as booleans.
-import type { RecordsAuthorization, RecordsAuthorizationStatus } from './records-repository.js';
+import { authorizationFromRow, type RecordsAuthorization, type RecordsAuthorizationStatus } from './records-repository.js';
 import type { SqlExecutor, SqlRow } from './sql-executor.js';
 import { rowBytesOrNull, rowFlag, rowInt, rowIntOrNull, rowText, rowTextOrNull } from './sql-rows.js';
 
@@ -176,18 +176,11 @@ function patientFromRow(row: SqlRow): PortalPatient {
 const AUTHORIZATION_COLUMNS =
   'a.patient_id, a.practitioner_id, a.status, a.blocked, a.same_rights_as_medecin_traitant, a.recorded_by, a.granted_at, a.expires_at, a.updated_at, p.surname, p.given_name, p.profession_code, p.profession_label';
 
-function authorizationFromRow(row: SqlRow): PortalAuthorization {
+/** The records' authorisation row, plus the practitioner's names for the patient's screens. */
+function portalAuthorizationFromRow(row: SqlRow): PortalAuthorization {
   const surname = rowTextOrNull(row, 'surname');
   return {
-    patientId: rowText(row, 'patient_id'),
-    practitionerId: rowText(row, 'practitioner_id'),
-    status: rowText(row, 'status') as RecordsAuthorizationStatus,
-    blocked: rowFlag(row, 'blocked'),
-    sameRightsAsMedecinTraitant: rowFlag(row, 'same_rights_as_medecin_traitant'),
-    recordedBy: rowText(row, 'recorded_by') as PortalAuthorization['recordedBy'],
-    grantedAt: rowIntOrNull(row, 'granted_at'),
-    expiresAt: rowIntOrNull(row, 'expires_at'),
-    updatedAt: rowInt(row, 'updated_at'),
+    ...authorizationFromRow(row),
     practitioner:
       surname === null
         ? null
@@ -336,7 +329,7 @@ export class SqlPortalRepository implements PortalRepository {
        WHERE a.patient_id = ? ORDER BY a.updated_at DESC, a.practitioner_id`,
       [patientId],
     );
-    return rows.map(authorizationFromRow);
+    return rows.map(portalAuthorizationFromRow);
   }
 
   async putAuthorization(w: AuthorizationWrite): Promise<void> {

@@ -197,7 +197,7 @@ function patientFromRow(row: SqlRow): RecordsPatient {
 const AUTHORIZATION_COLUMNS =
   'patient_id, practitioner_id, status, blocked, same_rights_as_medecin_traitant, recorded_by, granted_at, expires_at, updated_at';
 
-function authorizationFromRow(row: SqlRow): RecordsAuthorization {
+export function authorizationFromRow(row: SqlRow): RecordsAuthorization {
   return {
     patientId: rowText(row, 'patient_id'),
     practitionerId: rowText(row, 'practitioner_id'),

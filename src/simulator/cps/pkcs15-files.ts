@@ -2,6 +2,7 @@
 // AODF and DODF. Hosts (OpenSC, our CpsSession) discover keys, certificates and the PIN's block
 // format from these rather than from hard-coded file ids.
 import { encodeTlv } from '../../iso7816/tlv.js';
+import { concat } from '../iso-card.js';
 import { bitString, bool, ctx, enumerated, integer, octets, path, seq, utf8 } from './der.js';
 
 export interface DirEntry {
@@ -156,12 +157,5 @@ export function dataObject(d: DataObjectEntry): Uint8Array {
   return seq(common, seq(utf8(d.application)), ctx(0xa1, path(d.path)));
 }
 
-export function concatAll(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
+/** Concatenates byte strings (the simulator's one helper, in iso-card). */
+export const concatAll = concat;
